@@ -1,0 +1,1 @@
+"""The `mailtriage` command line: one module per subcommand, each light to import."""

@@ -1,0 +1,58 @@
+"""Entry point of `mailtriage` and `python -m bot`: picks the subcommand and runs it."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from bot.cli.options import EXIT_FAILURE
+
+# name -> module; each module has `configure(parser)` and `run(args) -> int`
+SUBCOMMANDS: dict[str, str] = {
+    "console": "bot.cli.console",
+    "explain": "bot.cli.explain",
+    "check": "bot.cli.check",
+    "track": "bot.cli.track",
+    "monitor": "bot.cli.monitor",
+    "serve": "bot.cli.serve",
+    "appliance": "bot.cli.appliance",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mailtriage",
+        description="Why did the mail not arrive? Explains bounces, checks domains and IPs, reads "
+        "connection tracks and watches blocklists. With no command and no chat tokens it opens a "
+        "console chat; with tokens it serves the configured chat platforms.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module_name in SUBCOMMANDS.items():
+        module = importlib.import_module(module_name)
+        doc = (module.__doc__ or name).strip().splitlines()[0]
+        module.configure(sub.add_parser(name, help=doc, description=doc))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    if args.command is None:
+        tokens = os.environ.get("SLACK_BOT_TOKEN") or os.environ.get("TELEGRAM_BOT_TOKEN")
+        args = parser.parse_args(["serve" if tokens else "console"])
+    module = importlib.import_module(SUBCOMMANDS[args.command])
+    try:
+        status: int = module.run(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_FAILURE
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""mailtriage's product logic: each capability is a module with one entry point; no chat SDKs here."""

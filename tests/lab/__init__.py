@@ -1,0 +1,1 @@
+"""Real servers on loopback for the lab tests (DNS, blocklists, SMTP, IMAP/POP3, PostgreSQL)."""
