@@ -263,10 +263,11 @@ def load_from(root: Path) -> KnowledgeBase:
         )
 
     texts: dict[str, Text] = {}
-    for name in ("messages.toml", "conntrack.toml"):
-        path = root / name
-        if path.exists():
-            texts.update(_load_texts(_File(path)))
+    for path in [root / "messages.toml", *sorted((root / "texts").glob("*.toml"))]:
+        for key, text in _load_texts(_File(path)).items():
+            if key in texts:
+                raise KnowledgeError(f"{path}: {key}: defined twice")
+            texts[key] = text
 
     return KnowledgeBase(
         reasons=reasons,
