@@ -9,10 +9,21 @@ from starlette.routing import BaseRoute
 from handlers.reply import Reply
 
 
-class Adapter(Protocol):
-    """A chat platform the bot listens on and posts alerts to."""
+class AlertTarget(Protocol):
+    """Somewhere alerts can be posted: every adapter, and the console."""
 
     name: str
+
+    async def post_alert(self, reply: Reply, thread_ref: str | None) -> str:
+        """Post an alert, in `thread_ref`'s thread when given; return the new message's reference.
+
+        Raises on failure so the outbox retries later.
+        """
+        ...
+
+
+class Adapter(AlertTarget, Protocol):
+    """A chat platform the bot listens on and posts alerts to."""
 
     async def start(self) -> None:
         """Begin receiving (Socket Mode, long polling, stdin); return once running."""
@@ -24,12 +35,4 @@ class Adapter(Protocol):
 
     def routes(self) -> list[BaseRoute]:
         """HTTP routes this adapter serves on the shared server (Slack events, Telegram webhook)."""
-        ...
-
-    async def post_alert(self, reply: Reply, thread_ref: str | None) -> str:
-        """Post an alert to the configured alert channel, in `thread_ref`'s thread when given.
-
-        Returns a reference to the posted message that later follow-ups of the incident thread
-        under. Raises on failure so the outbox retries later.
-        """
         ...
