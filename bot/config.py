@@ -104,6 +104,21 @@ def default_db() -> str:
     return f"sqlite:///{data / 'mailtriage.sqlite3'}"
 
 
+PARSERS: dict[str, Callable[[str], Any]] = {
+    "str": _str,
+    "optional": _opt,
+    "list": _list,
+    "bool": _bool,
+    "port": _port,
+    "seconds": _seconds,
+    "int": int,
+    "lang": _lang,
+    "resolvers": _resolvers,
+    "networks": _networks,
+    "appliance_kind": _appliance_kind,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Setting:
     env: str
@@ -113,259 +128,22 @@ class Setting:
     help: str
 
 
-SETTINGS: tuple[Setting, ...] = (
-    Setting(
-        "MAILTRIAGE_DB",
-        "db",
-        _str,
-        "",
-        "SQLAlchemy-style database URL: sqlite:///path or postgresql://user:pass@host/db (default: a SQLite file in the user's data directory)",
-    ),
-    Setting("MAILTRIAGE_LANG", "lang", _lang, "en", "default answer language: en or zh-TW"),
-    Setting(
-        "MAILTRIAGE_RESOLVERS",
-        "resolvers",
-        _resolvers,
-        "",
-        "comma list of recursive resolvers host[:port] (default: the system's)",
-    ),
-    Setting(
-        "MAILTRIAGE_DNS_TIMEOUT", "dns_timeout", _seconds, "3", "seconds to wait for one DNS answer"
-    ),
-    Setting(
-        "MAILTRIAGE_DNSBL_ZONES",
-        "dnsbl_zones",
-        _list,
-        "",
-        "comma list of blocklist zones overriding the shipped default lists",
-    ),
-    Setting(
-        "MAILTRIAGE_HTTP_PORT",
-        "http_port",
-        _port,
-        "",
-        "port of the HTTP server (Slack events, Telegram webhook, health, metrics); empty: no server",
-    ),
-    Setting(
-        "MAILTRIAGE_HTTP_HOST", "http_host", _str, "0.0.0.0", "address the HTTP server listens on"
-    ),
-    Setting(
-        "MAILTRIAGE_ADMINS",
-        "admins",
-        _list,
-        "",
-        "comma list of platform:user ids allowed to change the watch list (slack:U123, telegram:42, console:*)",
-    ),
-    Setting(
-        "MAILTRIAGE_WATCH",
-        "watch",
-        _list,
-        "",
-        "comma list of IPs, CIDR ranges (up to /22) and domains to watch on blocklists",
-    ),
-    Setting(
-        "MAILTRIAGE_MONITOR_INTERVAL",
-        "monitor_interval",
-        _seconds,
-        "900",
-        "seconds between blocklist sweeps (jitter is added)",
-    ),
-    Setting(
-        "MAILTRIAGE_MONITOR",
-        "monitor_enabled",
-        _bool,
-        "true",
-        "run the blocklist monitor inside `serve`",
-    ),
-    Setting(
-        "MAILTRIAGE_SMTP_PROBE",
-        "smtp_probe",
-        _bool,
-        "false",
-        "allow /mailcheck to open an SMTP session to the best MX",
-    ),
-    Setting(
-        "MAILTRIAGE_PROBE_ALLOW",
-        "probe_allow",
-        _networks,
-        "",
-        "private networks the SMTP probe may connect to anyway (tests: 127.0.0.0/8)",
-    ),
-    Setting(
-        "MAILTRIAGE_PROBE_HELO",
-        "probe_helo",
-        _str,
-        "mailtriage.invalid",
-        "host name the probe gives in EHLO",
-    ),
-    Setting(
-        "MAILTRIAGE_PROBE_CA",
-        "probe_ca",
-        _opt,
-        "",
-        "extra CA bundle for verifying probed certificates",
-    ),
-    Setting(
-        "MAILTRIAGE_MTA_STS_PORT",
-        "mta_sts_port",
-        _port,
-        "443",
-        "HTTPS port the MTA-STS policy is fetched from",
-    ),
-    Setting(
-        "MAILTRIAGE_RATE_LIMIT",
-        "rate_limit",
-        int,
-        "6",
-        "/mailcheck and /mailtrack requests per user per minute",
-    ),
-    Setting("MAILTRIAGE_MAX_PASTE", "max_paste", int, "2000000", "largest paste read, in bytes"),
-    Setting(
-        "MAILTRIAGE_LOG_LEVEL", "log_level", _str, "INFO", "log level: DEBUG, INFO, WARNING, ERROR"
-    ),
-    Setting(
-        "SLACK_BOT_TOKEN",
-        "slack_bot_token",
-        _opt,
-        "",
-        "Slack bot token (xoxb-...): enables the Slack adapter",
-    ),
-    Setting(
-        "SLACK_APP_TOKEN",
-        "slack_app_token",
-        _opt,
-        "",
-        "Slack app-level token (xapp-...): Socket Mode instead of HTTP",
-    ),
-    Setting(
-        "SLACK_SIGNING_SECRET", "slack_signing_secret", _opt, "", "Slack signing secret (HTTP mode)"
-    ),
-    Setting(
-        "SLACK_API_URL",
-        "slack_api_url",
-        _str,
-        "https://slack.com/api/",
-        "Slack Web API base URL (tests point it at a local fake)",
-    ),
-    Setting(
-        "SLACK_ALERT_CHANNEL", "slack_alert_channel", _opt, "", "channel id for blocklist alerts"
-    ),
-    Setting(
-        "SLACK_ALLOWED_TEAMS",
-        "slack_allowed_teams",
-        _list,
-        "",
-        "workspace ids allowed to use the bot (empty: any)",
-    ),
-    Setting(
-        "SLACK_ALLOWED_CHANNELS",
-        "slack_allowed_channels",
-        _list,
-        "",
-        "channel ids allowed to use the bot (empty: any)",
-    ),
-    Setting(
-        "SLACK_ALLOWED_USERS",
-        "slack_allowed_users",
-        _list,
-        "",
-        "user ids allowed to use the bot (empty: any)",
-    ),
-    Setting(
-        "SLACK_WATCH_CHANNELS",
-        "slack_watch_channels",
-        _list,
-        "",
-        "channels whose pasted bounces are answered unasked (empty: every channel the bot is in)",
-    ),
-    Setting(
-        "TELEGRAM_BOT_TOKEN",
-        "telegram_bot_token",
-        _opt,
-        "",
-        "Telegram bot token: enables the Telegram adapter",
-    ),
-    Setting(
-        "TELEGRAM_API_URL",
-        "telegram_api_url",
-        _str,
-        "https://api.telegram.org/bot",
-        "Bot API base URL (tests point it at a local fake)",
-    ),
-    Setting(
-        "TELEGRAM_WEBHOOK_SECRET",
-        "telegram_webhook_secret",
-        _opt,
-        "",
-        "secret token of the webhook; set with TELEGRAM_WEBHOOK_URL for webhook mode",
-    ),
-    Setting(
-        "TELEGRAM_WEBHOOK_URL",
-        "telegram_webhook_url",
-        _opt,
-        "",
-        "public URL of /telegram/webhook (webhook mode; else long polling)",
-    ),
-    Setting(
-        "TELEGRAM_ALERT_CHAT",
-        "telegram_alert_chat",
-        _opt,
-        "",
-        "chat id for blocklist alerts, optionally chat:topic",
-    ),
-    Setting(
-        "TELEGRAM_ALLOWED_CHATS",
-        "telegram_allowed_chats",
-        _list,
-        "",
-        "chat ids allowed to use the bot (empty: any)",
-    ),
-    Setting(
-        "TELEGRAM_ALLOWED_USERS",
-        "telegram_allowed_users",
-        _list,
-        "",
-        "user ids allowed to use the bot (empty: any)",
-    ),
-    Setting(
-        "MAILTRIAGE_APPLIANCE_URL", "appliance_url", _opt, "", "base URL of the mail appliance API"
-    ),
-    Setting(
-        "MAILTRIAGE_APPLIANCE_KIND",
-        "appliance_kind",
-        _appliance_kind,
-        "generic",
-        "generic, pmg, mailcow or postfix",
-    ),
-    Setting(
-        "MAILTRIAGE_APPLIANCE_TOKEN",
-        "appliance_token",
-        _opt,
-        "",
-        "API token (generic: bearer; mailcow: X-API-Key; pmg: user:password or a ticket)",
-    ),
-    Setting(
-        "MAILTRIAGE_APPLIANCE_NODE",
-        "appliance_node",
-        _str,
-        "localhost",
-        "Proxmox Mail Gateway node name",
-    ),
-    Setting(
-        "MAILTRIAGE_APPLIANCE_VERIFY_TLS",
-        "appliance_verify_tls",
-        _bool,
-        "true",
-        "verify the appliance's TLS certificate",
-    ),
-    Setting(
-        "MAILTRIAGE_APPLIANCE_LOGS",
-        "appliance_logs",
-        _list,
-        "",
-        "postfix kind: comma list of mail log files to read",
-    ),
-)
+def _declared() -> tuple[Setting, ...]:
+    with (Path(__file__).parent / "settings.toml").open("rb") as fh:
+        table = tomllib.load(fh)
+    return tuple(
+        Setting(
+            env=env,
+            attr=spec.get("attr", env.lower().removeprefix("mailtriage_")),
+            parse=PARSERS[spec["type"]],
+            default=spec["default"],
+            help=spec["help"],
+        )
+        for env, spec in table.items()
+    )
+
+
+SETTINGS: tuple[Setting, ...] = _declared()
 
 
 @dataclass(frozen=True, slots=True)
