@@ -12,7 +12,7 @@ import importlib
 import logging
 import re
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from handlers.errors import (
@@ -61,13 +61,15 @@ def _resolve(target: str) -> Handler:
     return fn
 
 
-def parse_command(text: str) -> tuple[Command | None, str]:
+def parse_command(
+    text: str, commands: Mapping[str, Command] = COMMANDS
+) -> tuple[Command | None, str]:
     """Split `/name@Bot args` into its command (None: not a command) and the argument text."""
     m = _COMMAND_RE.match(text.lstrip())
     if not m:
         return None, text
     name = m.group(1).lower()
-    return COMMANDS.get(name, Command(name, "", "usage.help")), text.lstrip()[m.end() :].strip()
+    return commands.get(name, Command(name, "", "usage.help")), text.lstrip()[m.end() :].strip()
 
 
 async def resolve_lang(req: Request, ctx: Context) -> str:
@@ -94,14 +96,16 @@ def _short(kind: Kind, summary: str, lang: str, title: str, status: Status) -> R
     return Reply(title=title, summary=summary, status=status, lang=lang, kind=kind)
 
 
-async def dispatch(req: Request, ctx: Context) -> Reply | None:
+async def dispatch(
+    req: Request, ctx: Context, commands: Mapping[str, Command] = COMMANDS
+) -> Reply | None:
     """Answer one request. Returns None only for overheard messages that need no answer."""
     kb = load()
     lang = await resolve_lang(req, ctx)
     req = dataclasses.replace(req, lang=lang)
-    command, args = parse_command(req.text)
+    command, args = parse_command(req.text, commands)
     if command is None:
-        command = BOUNCE
+        command = commands.get("", BOUNCE)
     elif not command.target:
         if not req.explicit:
             return None
@@ -148,7 +152,7 @@ async def dispatch(req: Request, ctx: Context) -> Reply | None:
     except TimeoutError:
         return _short(
             Kind.ERROR,
-            kb.text("error.timeout", lang, seconds=int(ctx.settings.handler_timeout)),
+            kb.text("error.timeout", lang, seconds=f"{ctx.settings.handler_timeout:g}"),
             lang,
             kb.text("title.failed", lang),
             Status.UNKNOWN,
