@@ -1,0 +1,176 @@
+"""The DNS lab's contents: the lab.test and reverse zones (knot) and the blocklist data (rbldnsd)."""
+
+from __future__ import annotations
+
+# --- authoritative data served by knot -----------------------------------------------------------
+
+LAB_ZONE = """\
+$ORIGIN lab.test.
+$TTL 300
+@                 SOA   ns.lab.test. hostmaster.lab.test. 1 3600 600 86400 5
+@                 NS    ns.lab.test.
+ns                A     127.0.0.1
+
+; good: 2 MX with matching PTRs, SPF (split TXT strings), DMARC reject, MTA-STS, TLS-RPT, DKIM
+good              MX    10 mx1.good.lab.test.
+good              MX    20 mx2.good.lab.test.
+good              TXT   "v=spf1 mx ip4:127.0.1.0/24 " "-all"
+mx1.good          A     127.0.1.1
+mx2.good          A     127.0.1.2
+_dmarc.good       TXT   "v=DMARC1; p=reject; rua=mailto:dmarc@good.lab.test"
+_mta-sts.good     TXT   "v=STSv1; id=20260101T000000;"
+mta-sts.good      A     127.0.0.1
+_smtp._tls.good   TXT   "v=TLSRPTv1; rua=mailto:tlsrpt@good.lab.test"
+default._domainkey.good TXT "v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC1TaNgLlSyQMNWVLNLvyY/neDgaL2oqQE8T5illKqCgDtFHc8eHVAU+nlcaGmrKmDMw9dbgiGk1ocgZ56NR4ycfUHwQhvQPMUZw0cveel/8EAGoi/UyPmqfcPibytH81NFtTMAxUeM4Op8A6iHkvAMj5qLf4YRNsTkKAV2zv/BpQIDAQAB"
+selector1._domainkey.good TXT "v=DKIM1; k=rsa; p="
+
+; null MX (RFC 7505): accepts no mail
+nullmx            MX    0 .
+nullmx            TXT   "v=spf1 -all"
+
+; MX pointing to a CNAME, to an IP literal, to a name without address
+cname-mx          MX    10 alias.lab.test.
+alias             CNAME mx1.good.lab.test.
+ip-mx             MX    10 127.0.1.1.
+noaddr-mx         MX    10 ghost.lab.test.
+
+; no MX: mail goes to the A record (implicit MX)
+nomx              A     127.0.1.5
+
+; a listed sender: MX address on zen (XBL) and on barracuda, domain on dbl; PTR mismatch
+listed            MX    10 mx.listed.lab.test.
+listed            TXT   "v=spf1 ?all"
+mx.listed         A     127.0.1.9
+badptr            MX    10 mx.badptr.lab.test.
+mx.badptr         A     127.0.1.3
+
+; SPF variants
+toomany           MX    10 mx1.good.lab.test.
+toomany           TXT   "v=spf1 include:i1.spf.lab.test include:i2.spf.lab.test -all"
+i1.spf            TXT   "v=spf1 a mx a:x1.lab.test a:x2.lab.test a:x3.lab.test -all"
+i2.spf            TXT   "v=spf1 a mx a:x1.lab.test a:x2.lab.test a:x3.lab.test -all"
+x1                A     127.0.1.1
+x2                A     127.0.1.1
+x3                A     127.0.1.1
+void              MX    10 mx1.good.lab.test.
+void              TXT   "v=spf1 a:nx1.lab.test a:nx2.lab.test a:nx3.lab.test -all"
+twospf            MX    10 mx1.good.lab.test.
+twospf            TXT   "v=spf1 mx -all"
+twospf            TXT   "v=spf1 a -all"
+badspf            MX    10 mx1.good.lab.test.
+badspf            TXT   "v=spf1 ip4:300.1.1.1 frobnicate -all"
+plusall           MX    10 mx1.good.lab.test.
+plusall           TXT   "v=spf1 +all"
+
+; DMARC variants
+dmarc-none        MX    10 mx1.good.lab.test.
+dmarc-none        TXT   "v=spf1 mx -all"
+_dmarc.dmarc-none TXT   "v=DMARC1; p=none"
+dmarc-pct         MX    10 mx1.good.lab.test.
+_dmarc.dmarc-pct  TXT   "v=DMARC1; p=quarantine; pct=50; rua=mailto:d@dmarc-pct.lab.test"
+dmarc-two         MX    10 mx1.good.lab.test.
+_dmarc.dmarc-two  TXT   "v=DMARC1; p=reject"
+_dmarc.dmarc-two  TXT   "v=DMARC1; p=none"
+dmarc-bad         MX    10 mx1.good.lab.test.
+_dmarc.dmarc-bad  TXT   "v=DMARC1; p=maybe"
+
+; broken delegations: nobody at 127.0.9.8 (lame), a silent socket at 127.0.9.9 (times out)
+lame              NS    ns.lame.lab.test.
+ns.lame           A     127.0.9.8
+slow              NS    ns.slow.lab.test.
+ns.slow           A     127.0.9.9
+
+; SMTP probe scenarios (helper H4): <scenario>.probe.lab.test MX -> mx.<scenario>... at 127.0.25.N
+"""
+
+PROBE_SCENARIOS = ("valid", "unknown", "grey", "catchall", "tarpit", "relay")
+
+LAB_ZONE += "".join(
+    f"{name}.probe  MX 10 mx.{name}.probe.lab.test.\n"
+    f'{name}.probe  TXT "v=spf1 mx -all"\n'
+    f"mx.{name}.probe  A  127.0.25.{i}\n"
+    for i, name in enumerate(PROBE_SCENARIOS, 1)
+)
+
+REVERSE_ZONE = """\
+$ORIGIN 127.in-addr.arpa.
+$TTL 300
+@           SOA  ns.lab.test. hostmaster.lab.test. 1 3600 600 86400 5
+@           NS   ns.lab.test.
+1.0.0       PTR  localhost.
+1.1.0       PTR  mx1.good.lab.test.
+2.1.0       PTR  mx2.good.lab.test.
+3.1.0       PTR  elsewhere.lab.test.
+5.1.0       PTR  nomx.lab.test.
+9.1.0       PTR  mx.listed.lab.test.
+"""
+REVERSE_ZONE += "".join(
+    f"{i}.25.0  PTR  mx.{name}.probe.lab.test.\n" for i, name in enumerate(PROBE_SCENARIOS, 1)
+)
+
+KNOT_ZONES = {"lab.test": LAB_ZONE, "127.in-addr.arpa": REVERSE_ZONE}
+
+# --- blocklists served by rbldnsd ----------------------------------------------------------------
+# zone -> default lines (rbldnsd ip4set / ip6trie / dnset syntax); `:A:TXT` after the entry.
+
+LISTED_TXT = ":127.0.0.2:Listed by the lab, see https://lab.test/lookup?ip=$"
+
+IP_ZONES: dict[str, list[str]] = {
+    "zen.spamhaus.org": [
+        "127.0.0.2 :127.0.0.2:SBL test point",
+        "127.0.0.2 :127.0.0.4:XBL test point",
+        "127.0.0.2 :127.0.0.10:PBL test point",
+        "127.0.1.9 :127.0.0.4:XBL: exploited host, see https://check.spamhaus.org/",
+        "127.0.1.10 :127.0.0.10:PBL: end-user range",
+        "127.0.1.10 :127.0.0.4:XBL: infected",
+        "::ffff:7f00:2 :127.0.0.2:SBL test point (IPv6)",
+        "2001:db8:bad::/48 :127.0.0.2:SBL: IPv6 spam source",
+    ],
+    # answers "query via public resolver" to everything, as Spamhaus does for Google/Cloudflare
+    "sbl.spamhaus.org": [
+        f"{half}/1 :127.255.255.254:Query refused: public resolver"
+        for half in ("0.0.0.0", "128.0.0.0")
+    ],
+    "xbl.spamhaus.org": ["127.0.0.2 :127.0.0.4:XBL test point", "127.0.1.9 :127.0.0.4:XBL"],
+    "pbl.spamhaus.org": ["127.0.0.2 :127.0.0.10:PBL test point", "127.0.1.10 :127.0.0.10:PBL"],
+    "b.barracudacentral.org": ["127.0.0.2", "127.0.1.9"],
+    "bl.spamcop.net": ["127.0.0.2"],
+    "dnsbl-1.uceprotect.net": ["127.0.0.2"],
+    "dnsbl-2.uceprotect.net": ["127.0.0.2"],
+    "dnsbl-3.uceprotect.net": ["127.0.0.2"],
+    "psbl.surriel.com": ["127.0.0.2"],
+    "bl.mailspike.net": ["127.0.0.2"],
+    "z.mailspike.net": ["127.0.0.2"],
+    "bl.spameatingmonkey.net": ["127.0.0.2"],
+    "backscatter.spameatingmonkey.net": ["127.0.0.2"],
+    "ips.backscatterer.org": ["127.0.0.2"],
+    "cbl.abuseat.org": ["127.0.0.2"],
+    # generic lab lists (names unknown to the knowledge base)
+    "bl1.dnsbl.lab.test": ["127.0.0.2"],
+    "bl2.dnsbl.lab.test": ["127.0.0.2"],
+    "bl3.dnsbl.lab.test": ["127.0.0.2"],
+    "bl4.dnsbl.lab.test": ["127.0.0.2"],
+    # a broken list that lists every address (like bl.spamcop.net's parked domain in 2021)
+    "everything.dnsbl.lab.test": [
+        f"{half}/1 :127.0.0.2:listed" for half in ("0.0.0.0", "128.0.0.0")
+    ],
+}
+
+DOMAIN_ZONES: dict[str, list[str]] = {
+    "dbl.spamhaus.org": [
+        "test :127.0.1.2:DBL test point",
+        "dbltest.com :127.0.1.2:DBL test point",
+        "listed.lab.test :127.0.1.2:DBL: spam domain, see https://check.spamhaus.org/",
+        "phish.lab.test :127.0.1.4:DBL: phishing",
+    ],
+    "multi.uribl.com": [
+        "test :127.0.0.2:URIBL test point",
+        "listed.lab.test :127.0.0.2:URIBL black",
+        "refused.lab.test :127.0.0.1:Query refused: resolver over limit",
+    ],
+    "multi.surbl.org": ["test :127.0.0.80:SURBL test point", "phish.lab.test :127.0.0.8:phishing"],
+    "uribl.spameatingmonkey.net": ["test :127.0.0.2:test point"],
+}
+
+# 20 IP lists that behave (used by the benchmarks): everything above except the broken one
+BENCH_IP_ZONES = tuple(z for z in IP_ZONES if z != "everything.dnsbl.lab.test")
