@@ -1,0 +1,98 @@
+"""Diagnostic text + reply code + status code + SMTP stage -> a reason of the knowledge base."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from handlers.bounce.records import Found
+from knowledge.rules import ClassifyRules, load_rules
+
+# reasons a status code names so precisely that a vaguer phrase must not override them
+PRECISE_STATUS = frozenset(
+    {"userunknown", "mailboxfull", "mesgtoobig", "hostunknown", "exceedlimit", "hasmoved"}
+)
+# phrase reasons that only describe how a refusal was said, not why
+VAGUE_TEXT = frozenset({"systemerror", "networkerror", "expired", "filtered", "rejected", "onhold"})
+# a status code's reason loses to a phrase that names one of these
+STRONG_TEXT = frozenset(
+    {"norelaying", "mailboxfull", "hasmoved", "mesgtoobig", "suspend", "greylisted", "notaccept"}
+)
+BEFORE_DATA = frozenset({"CONN", "HELO", "MAIL", "RCPT"})
+
+
+CompiledRule = tuple[str, tuple[str, ...], tuple[re.Pattern[str], ...], str]
+
+
+@cache
+def _compiled() -> tuple[CompiledRule, ...]:
+    return tuple(
+        (r.reason, r.phrases, tuple(re.compile(x) for x in r.regexes), r.stage)
+        for r in load_rules().rules
+    )
+
+
+def by_text(text: str, stage: str | None = None) -> str | None:
+    """The first rule whose phrase or regex occurs in `text` (already lower-case and collapsed)."""
+    if not text:
+        return None
+    for reason, phrases, regexes, rule_stage in _compiled():
+        if rule_stage and rule_stage != stage:
+            continue
+        for p in phrases:
+            if p in text:
+                return reason
+        for rx in regexes:
+            if rx.search(text):
+                return reason
+    return None
+
+
+def by_status(status: str | None, rules: ClassifyRules | None = None) -> str | None:
+    if not status or status[:1] not in "45" or status.count(".") != 2:
+        return None
+    return (rules or load_rules()).status.get("X." + status.split(".", 1)[1])
+
+
+def temporary_of(found: Found, reason: str | None) -> bool | None:
+    if reason == "greylisted":
+        return True
+    if found.status and found.status[0] in "245":
+        return found.status[0] == "4"
+    if found.reply_code:
+        return found.reply_code[0] == "4"
+    if (found.action or "").lower() == "delayed":
+        return True
+    if (found.action or "").lower() == "failed":
+        return False
+    return None
+
+
+def reason_of(found: Found) -> str:
+    """The reason for one recipient; never None (undefined when nothing at all is known)."""
+    if found.hint:
+        return found.hint
+    action = (found.action or "").lower()
+    if (found.status or "").startswith("2.") or action in ("delivered", "relayed", "expanded"):
+        return "delivered"
+    rules = load_rules()
+    text = " ".join(found.diagnostic.lower().split())
+    textual = by_text(text, found.stage)
+    coded = by_status(found.status, rules)
+    reason = textual
+    if coded and textual != coded:
+        if textual is None:
+            reason = coded
+        elif coded in PRECISE_STATUS and textual not in STRONG_TEXT:
+            reason = coded
+        elif textual in VAGUE_TEXT and coded not in ("systemerror", "networkerror", "syntaxerror"):
+            reason = coded
+    if reason == "userunknown" and found.stage == "DATA" and coded != "userunknown":
+        reason = "filtered"
+    if reason is None and found.reply_code:
+        reason = rules.reply.get(found.reply_code)
+    if reason is None and action == "delayed":
+        reason = "expired"
+    if reason is None:
+        reason = "onhold" if text else "undefined"
+    return reason

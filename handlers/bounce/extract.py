@@ -1,0 +1,230 @@
+"""From any pasted text to what kind of report it is and the recipients it speaks about."""
+
+from __future__ import annotations
+
+import re
+
+from handlers.bounce import dsn, scan
+from handlers.bounce.mime import Part, decode_header, parse
+from handlers.bounce.records import Found
+
+_ORIGINAL_TYPES = ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers")
+_DSN_TYPES = ("message/delivery-status", "message/global-delivery-status")
+_BOUNCE_FROM_RE = re.compile(r"mailer-daemon|postmaster|mail delivery|mail administrator|mailerdaemon", re.I)
+_BOUNCE_SUBJECT_RE = re.compile(
+    r"undeliver|undelivered|deliver(?:y|ed)? (?:status|fail|notif|report|problem|error)|"
+    r"returned mail|mail delivery failed|failure notice|could not be delivered|non.?delivery|"
+    r"delivery has failed|rejected|not delivered|warning: could not send|delayed mail|"
+    r"delivery (?:status )?notification|mail system error|returned to sender|"
+    r"退信|無法傳遞|无法投递|系統退回|系统退信",
+    re.I,
+)
+_AUTO_REPLY_SUBJECT_RE = re.compile(
+    r"^(?:auto(?:matic)?[ -]?(?:reply|response|antwort)|auto:|out of (?:the )?office|"
+    r"vacation|away from|on leave|自動回覆|自动回复|不在)",
+    re.I,
+)
+_MBOX_FROM_RE = re.compile(r"^From [^\n]{0,500}\n")
+_QUOTE_RE = re.compile(r"^[ \t]{0,3}>[ \t]?", re.M)
+_MAILLOG_RE = re.compile(
+    r"to=<(" + scan.ADDRESS + r")>[^\n]{0,400}?(?:relay=([^\s,\[]{1,253})[^\n]{0,300}?)?"
+    r"status=(bounced|deferred|sent|expired|undeliverable)\s{0,3}\(([^\n]{0,2000})\)",
+    re.I,
+)
+_TRANSCRIPT_RCPT_RE = re.compile(r"(?:>>>|>|->)\s{0,3}RCPT TO:\s{0,3}<(" + scan.ADDRESS + r")>", re.I)
+
+
+def read(text: str) -> tuple[str, list[Found]]:
+    """The report's kind (bounce, delay, delivered, vacation, feedback, not_bounce) and recipients."""
+    text = _MBOX_FROM_RE.sub("", text, count=1) if text.startswith("From ") else text
+    msg = parse(text)
+    if msg is None or (msg.body == "" and len(msg.headers) <= 2 and "content-type" not in msg.headers):
+        return read_paste(text)
+    return read_message(msg)
+
+
+def _outside_original(part: Part) -> list[Part]:
+    out = [part]
+    if part.content_type in _ORIGINAL_TYPES:
+        return out
+    for p in part.parts:
+        out.extend(_outside_original(p))
+    return out
+
+
+def _human_text(parts: list[Part]) -> str:
+    texts = [
+        p.text()
+        for p in parts
+        if not p.parts and p.content_type in ("text/plain", "text/html", "text")
+    ]
+    if not texts:
+        texts = [p.text() for p in parts if not p.parts and p.content_type.startswith("text/")]
+    out = "\n\n".join(texts)
+    if "<" in out and "</" in out:
+        out = re.sub(r"<(?:br|p|div|tr|li)\b[^>]{0,200}>", "\n", out, flags=re.I)
+        out = re.sub(r"<[^<>]{0,500}>", " ", out).replace("&nbsp;", " ").replace("&lt;", "<")
+        out = out.replace("&gt;", ">").replace("&amp;", "&")
+    return out
+
+
+def _address_set(*values: str) -> set[str]:
+    return {m.group(0).lower() for v in values for m in re.finditer(scan.ADDRESS, v)}
+
+
+def _original_to(msg: Part) -> list[str]:
+    for p in msg.walk():
+        if p.content_type in _ORIGINAL_TYPES:
+            inner = p.parts[0] if p.parts else None
+            headers = inner.headers if inner else (dsn.fields_of(p.text().split("\n\n", 1)[0]))
+            to = headers.get("to", "")
+            return [m.group(0) for m in re.finditer(scan.ADDRESS, to)][:1]
+    return []
+
+
+def read_message(msg: Part) -> tuple[str, list[Found]]:
+    parts = _outside_original(msg)
+    subject = decode_header(msg.header("subject"))
+    sender = msg.header("from")
+    exclude = _address_set(sender, msg.header("to"), msg.header("return-path"))
+    human = _human_text(parts)
+
+    for p in parts:
+        if p.content_type == "message/feedback-report":
+            fields = dsn.fields_of(p.text())
+            rcpt = fields.get("original-rcpt-to") or fields.get("removal-recipient") or ""
+            addresses = _address_set(rcpt) or set(a.lower() for a in _original_to(msg))
+            found = [Found(recipient=a, hint="feedback", diagnostic=fields.get("feedback-type", "")) for a in sorted(addresses)]
+            return "feedback", found or [Found(recipient=None, hint="feedback")]
+
+    status_parts = [p for p in parts if p.content_type in _DSN_TYPES]
+    found: list[Found] = []
+    for p in status_parts:
+        _message_fields, blocks = dsn.parse_status(p.text())
+        for b in blocks:
+            found.append(_from_fields(b))
+    section = scan.cut_original(human)
+    is_bounce = bool(found) or bool(
+        _BOUNCE_FROM_RE.search(sender) or _BOUNCE_SUBJECT_RE.search(subject)
+    )
+    if not found and _is_auto_reply(msg, subject) and not _BOUNCE_FROM_RE.search(sender):
+        who = [m.group(0) for m in re.finditer(scan.ADDRESS, sender)][:1]
+        return "vacation", [Found(recipient=(who[0] if who else None), hint="vacation", diagnostic=subject)]
+    if not found:
+        found = scan.recipient_blocks(section, exclude)
+        failed = _address_set(msg.header("x-failed-recipients"))
+        known = {(f.recipient or "").lower() for f in found}
+        if failed:
+            found = [f for f in found if (f.recipient or "").lower() in failed] or found
+            found += [Found(recipient=a) for a in sorted(failed - known)]
+        if not found and is_bounce:
+            found = [Found(recipient=a) for a in _original_to(msg)] or [
+                Found(recipient=a) for a in scan.addresses(section, exclude)[:1]
+            ]
+        if not found and is_bounce:
+            found = [Found(recipient=None)]
+        if not found:
+            return "not_bounce", []
+    else:
+        blocks = {(f.recipient or "").lower(): f for f in scan.recipient_blocks(section, exclude)}
+        for f in found:
+            extra = blocks.get((f.recipient or "").lower())
+            if extra is not None and _informative(extra.diagnostic) and not _informative(f.diagnostic):
+                f.diagnostic = extra.diagnostic
+    general = scan.error_lines(section)
+    for f in found:
+        if not _informative(f.diagnostic) and general:
+            f.diagnostic = (f.diagnostic + " " + general).strip() if f.diagnostic else general
+        _complete(f, section)
+    return kind_of(found), found
+
+
+def _informative(text: str) -> bool:
+    return len(text) > 12 and any(c.isalpha() for c in text)
+
+
+def _from_fields(fields: dict[str, str]) -> Found:
+    rcpt = ""
+    for key in dsn.RECIPIENT_FIELDS:
+        if fields.get(key):
+            rcpt = dsn.untyped(fields[key])
+            break
+    m = re.search(scan.ADDRESS, rcpt)
+    status = fields.get("status", "").split("(", 1)[0].strip() or None
+    if status and not scan.STATUS_RE.fullmatch(status):
+        s = scan.STATUS_RE.search(status)
+        status = s.group(0) if s else None
+    diagnostic = fields.get("diagnostic-code", "")
+    remote = dsn.untyped(fields.get("remote-mta", "")) or None
+    return Found(
+        recipient=m.group(0) if m else (rcpt or None),
+        diagnostic=" ".join(dsn.untyped(diagnostic).split()),
+        status=status,
+        remote_host=remote.strip("[]").lower() if remote else None,
+        action=fields.get("action", "").split("(", 1)[0].strip().lower() or None,
+        diagnostic_type=dsn.diagnostic_type(diagnostic),
+    )
+
+
+def _complete(f: Found, context: str) -> None:
+    """Fill reply code, status, stage and remote host from the diagnostic (then the context)."""
+    reply, status = scan.codes(f.diagnostic)
+    f.reply_code = f.reply_code or reply
+    if not f.status or f.status.endswith(".0.0") and status and status != f.status and status[0] == f.status[0]:
+        f.status = status or f.status
+    f.stage = f.stage or scan.stage(f.diagnostic) or scan.stage(context)
+    f.remote_host = f.remote_host or scan.remote_host(f.diagnostic) or scan.remote_host(context)
+
+
+def _is_auto_reply(msg: Part, subject: str) -> bool:
+    auto = msg.header("auto-submitted").lower()
+    if auto.startswith("auto-replied") or auto.startswith("auto-generated") and _AUTO_REPLY_SUBJECT_RE.search(subject):
+        return True
+    if msg.header("x-autoreply") or msg.header("x-autorespond") or msg.header("x-auto-response-suppress") and _AUTO_REPLY_SUBJECT_RE.search(subject):
+        return True
+    if "auto_reply" in msg.header("precedence").lower():
+        return True
+    return bool(_AUTO_REPLY_SUBJECT_RE.search(subject))
+
+
+def kind_of(found: list[Found]) -> str:
+    actions = {(f.action or "").lower() for f in found}
+    statuses = {(f.status or "")[:1] for f in found}
+    if found and all(a in ("delivered", "relayed", "expanded") or (f.status or "").startswith("2.") for a, f in zip(actions, found, strict=False)):
+        return "delivered"
+    if found and (actions == {"delayed"} or statuses == {"4"} and "failed" not in actions):
+        return "delay"
+    return "bounce"
+
+
+def read_paste(text: str) -> tuple[str, list[Found]]:
+    """A paste without mail headers: a DSN fragment, an NDR body, maillog or transcript lines."""
+    if _QUOTE_RE.search(text[:2000]):
+        text = _QUOTE_RE.sub("", text)
+    found: list[Found] = []
+    if re.search(r"^(?:final-recipient|original-recipient|diagnostic-code|status)\s{0,3}:", text, re.I | re.M):
+        _fields, blocks = dsn.parse_status(text)
+        found = [_from_fields(b) for b in blocks if any(k in b for k in ("diagnostic-code", "status", *dsn.RECIPIENT_FIELDS))]
+    if not found:
+        for m in _MAILLOG_RE.finditer(text[:2_000_000]):
+            f = Found(recipient=m.group(1), diagnostic=" ".join(m.group(4).split()), remote_host=(m.group(2) or None))
+            f.action = {"bounced": "failed", "deferred": "delayed", "sent": "delivered"}.get(m.group(3).lower(), "failed")
+            found.append(f)
+            if len(found) >= scan.MAX_RECIPIENTS:
+                break
+    if not found:
+        section = scan.cut_original(text)
+        found = scan.recipient_blocks(section, set())
+        rcpt = _TRANSCRIPT_RCPT_RE.findall(section)
+        general = scan.error_lines(section)
+        if not found and rcpt:
+            found = [Found(recipient=a) for a in dict.fromkeys(rcpt)]
+        if not found:
+            found = [Found(recipient=None, diagnostic=general or " ".join(section.split())[: scan.MAX_DIAGNOSTIC])]
+        for f in found:
+            if not _informative(f.diagnostic):
+                f.diagnostic = (f.diagnostic + " " + general).strip()
+        text = section
+    for f in found:
+        _complete(f, text)
+    return kind_of(found), found

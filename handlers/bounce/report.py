@@ -1,0 +1,139 @@
+"""From text to a BounceReport: limits, bad input, classification and blocklist mentions."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from handlers.bounce import extract, scan
+from handlers.bounce.classify import by_text, reason_of, temporary_of
+from handlers.bounce.mime import normalize
+from handlers.bounce.records import BounceReport, Found, Recipient
+
+MAX_TEXT = 4_000_000  # characters read from one input; the rest is the original message anyway
+MAX_REPORTED = 1_000
+
+ERROR_EMPTY = "empty input"
+ERROR_BINARY = "binary data, not text"
+ERROR_NO_FAILURE = "no delivery failure found"
+
+_ZONE_RE = re.compile(
+    r"\b((?:[a-z0-9-]{1,63}\.){0,4}(?:spamhaus|spamcop|sorbs|barracudacentral|abuseat|uceprotect|"
+    r"mailspike|surriel|spameatingmonkey|senderscore|junkemailfilter|nordspam|abusix|"
+    r"spamrats|manitu|0spam|backscatterer|s5h|blocklist\.de|lashback|hostkarma|dnswl|"
+    r"invaluement|rbl|dnsbl|bl)\.(?:[a-z0-9-]{1,63}\.){0,3}[a-z]{2,24})\b"
+)
+_LIST_NAME_RE = re.compile(
+    r"\b(spamhaus|spamcop|sorbs|barracuda|cloudmark|proofpoint|trend micro|mailspike|uceprotect|"
+    r"abuseat|cbl|psbl|senderscore|microsoft|outlook\.com|yahoo|aol)\b"
+)
+_LISTED_RE = re.compile(
+    r"(?:listed (?:in|at|on|by)|blocked using|blacklisted by|blocklisted by|rbl|dnsbl|"
+    r"see|blocked by)\s{1,3}\(?([a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){1,5})"
+)
+_IPV4_RE = re.compile(r"(?<![\d.])((?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3})(?![\d.]*\d)")
+_BLOCK_CONTEXT = frozenset({"blocked", "badreputation", "spamdetected", "requireptr", "toomanyconn", "speeding"})
+
+
+def _blocklist(text: str) -> str | None:
+    low = text.lower()
+    m = _ZONE_RE.search(low)
+    if m and not m.group(1).startswith(("www.", "mail.")):
+        return m.group(1)
+    m = _LISTED_RE.search(low)
+    if m and "." in m.group(1) and not m.group(1)[0].isdigit():
+        return m.group(1)
+    if any(w in low for w in ("blacklist", "blocklist", "block list", "black list", "rbl", "dnsbl")):
+        n = _LIST_NAME_RE.search(low)
+        if n:
+            return n.group(1)
+    return None
+
+
+def _blocked_ip(text: str) -> str | None:
+    for m in _IPV4_RE.finditer(text):
+        try:
+            ip = ipaddress.ip_address(m.group(1))
+        except ValueError:
+            continue
+        if ip.is_global or ip.is_reserved is False and not ip.is_private and not ip.is_loopback:
+            return str(ip)
+        if str(ip).startswith(("192.0.2.", "198.51.100.", "203.0.113.")):
+            return str(ip)  # documentation ranges: examples and tests
+    return None
+
+
+def _is_failure(f: Found) -> bool:
+    if f.hint:
+        return True
+    if (f.status or "")[:1] in ("4", "5") or (f.reply_code or "")[:1] in ("4", "5"):
+        return True
+    return by_text(" ".join(f.diagnostic.lower().split()), f.stage) is not None
+
+
+def recipient_of(f: Found) -> Recipient:
+    reason = reason_of(f)
+    blocklist = blocked_ip = None
+    if reason in _BLOCK_CONTEXT or reason == "rejected":
+        blocklist = _blocklist(f.diagnostic)
+        if blocklist or reason in _BLOCK_CONTEXT:
+            blocked_ip = _blocked_ip(f.diagnostic)
+    return Recipient(
+        recipient=f.recipient,
+        reason=reason,
+        reply_code=f.reply_code,
+        status=f.status,
+        temporary=temporary_of(f, reason),
+        remote_host=f.remote_host,
+        diagnostic=f.diagnostic,
+        blocklist=blocklist,
+        blocked_ip=blocked_ip,
+        action=f.action,
+    )
+
+
+def _binary(text: str) -> bool:
+    sample = text[:4096]
+    if "\x00" in sample:
+        return True
+    bad = sum(1 for c in sample if ord(c) < 32 and c not in "\n\r\t\f\x1b")
+    return bad > len(sample) // 20 + 1
+
+
+def build_report(data: str | bytes) -> BounceReport:
+    try:
+        if isinstance(data, bytes) and len(data) > MAX_TEXT:
+            data = data[:MAX_TEXT]
+        text = normalize(data)[:MAX_TEXT]
+    except Exception:  # decoding garbage must still give an answer
+        return BounceReport(kind="not_bounce", recipients=(), error=ERROR_BINARY)
+    if not text.strip():
+        return BounceReport(kind="not_bounce", recipients=(), error=ERROR_EMPTY)
+    if _binary(text):
+        return BounceReport(kind="not_bounce", recipients=(), error=ERROR_BINARY)
+    kind, found = extract.read(text)
+    if kind == "bounce" and found and not any(_is_failure(f) for f in found):
+        kind, found = "not_bounce", []
+    if kind == "not_bounce" or not found:
+        return BounceReport(kind="not_bounce", recipients=(), error=ERROR_NO_FAILURE)
+    return BounceReport(kind=kind, recipients=tuple(recipient_of(f) for f in found[:MAX_REPORTED]))
+
+
+_FAILURE_HINT_RE = re.compile(
+    r"(?:^|[\s(:<])[45]\d\d[ -](?:[45]\.\d{1,3}\.\d{1,3})?|[45]\.\d{1,3}\.\d{1,3}|status=(?:bounced|deferred)|"
+    r"diagnostic-code:|undeliver|delivery (?:has )?failed|could not be delivered|returned mail|"
+    r"mail delivery (?:system|subsystem|failed)|failure notice|退信|退回|无法投递|無法傳遞|dt:spm",
+    re.I,
+)
+
+
+def looks_like_failure(text: str) -> bool:
+    """A cheap first look: codes, DSN fields or the usual bounce wording in the first 20,000 chars."""
+    head = text[:20_000]
+    if not _FAILURE_HINT_RE.search(head):
+        return False
+    report = build_report(head)
+    return report.kind in ("bounce", "delay") and bool(report.recipients)
+
+
+__all__ = ["ERROR_BINARY", "ERROR_EMPTY", "ERROR_NO_FAILURE", "build_report", "looks_like_failure", "scan"]

@@ -1,0 +1,201 @@
+"""General rules for reading any NDR body: recipients, codes, stage, remote host, diagnostic text."""
+
+from __future__ import annotations
+
+import re
+
+from handlers.bounce.records import Found
+
+MAX_LINES = 5_000
+MAX_RECIPIENTS = 1_000
+MAX_DIAGNOSTIC = 2_000
+
+ADDRESS = r"[A-Za-z0-9._%+!#$&'*/=?^`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.){0,10}[A-Za-z0-9-]{1,63}"
+_ADDRESS_RE = re.compile(ADDRESS)
+# a line that names a recipient first: `<a@b>:`, `  a@b`, `a@b: host ... said`, `"a@b"`
+_ADDRESS_LINE_RE = re.compile(
+    r"^[ \t>*-]{0,12}(?:(?:to|rcpt to|recipient|recipients?|original-recipient|final-recipient|"
+    r"address|e-?mail address|failed recipient|delivery to(?: the following recipients?)?(?: failed)?)"
+    r"\s{0,3}:?[ \t]{0,3}(?:rfc822;\s{0,3})?)?[<\"'(\[]{0,2}(" + ADDRESS + r")[>\"')\]]{0,2}",
+    re.I,
+)
+_COPY_MARK_RE = re.compile(
+    r"^\s{0,8}(?:[-=_*]{2,}[ \t]{0,4})?(?:"
+    r"below this line is a copy of the message|this is a copy of the message|"
+    r"(?:the )?original message (?:follows|was|is|headers)|-{0,3}\s{0,3}original message\s{0,3}-{2,}|"
+    r"(?:a )?copy of (?:the|your) (?:original )?message|returned message|message headers follow|"
+    r"unsent message below|headers of the original message|"
+    r"the header of the original message|original message header|"
+    r"content-type: message/(?:rfc822|partial)|content-type: text/rfc822-headers)",
+    re.I,
+)
+REPLY_RE = re.compile(r"(?<![\d.:/-])([245]\d\d)(?:[ -]|$)(?:\s{0,3}[#(]?([245]\.\d{1,3}\.\d{1,3})\)?)?")
+STATUS_RE = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
+_STAGE_RE = re.compile(
+    r"(?:in reply to|after|while sending|during|command|>>>)\s{0,3}"
+    r"(rcpt to|rcpt|mail from|mail|end of data|data|helo|ehlo|connect|starttls|auth|lhlo)\b",
+    re.I,
+)
+_HOST_RES = (
+    re.compile(r"\bhost\s{1,3}([A-Za-z0-9._-]{1,253})\s{0,3}\[[0-9A-Fa-f.:]{2,45}\]", re.I),
+    re.compile(r"\bwhile talking to ([A-Za-z0-9._-]{1,253}?)\.?:", re.I),
+    re.compile(r"^remote-mta:\s{0,3}(?:dns;\s{0,3})?\[?([A-Za-z0-9._:-]{1,253})", re.I | re.M),
+    re.compile(r"\b(?:connected to|connection to|mx host|remote host|server)\s{1,3}\[?([A-Za-z0-9._-]{3,253}\.[A-Za-z0-9]{1,63})\]?", re.I),
+    re.compile(r"^([0-9]{1,3}(?:\.[0-9]{1,3}){3}) does not like recipient", re.I | re.M),
+)
+_SKIP_LOCAL = ("mailer-daemon", "postmaster", "abuse", "noreply", "no-reply")
+
+
+def cut_original(text: str) -> str:
+    """The text before the copy of the original message that most bounces append."""
+    m = _COPY_MARK_RE.search(text[:200_000]) if "\n" in text else None
+    pos = 0
+    for line in text.split("\n", MAX_LINES)[:MAX_LINES]:
+        if _COPY_MARK_RE.match(line):
+            return text[:pos]
+        pos += len(line) + 1
+    del m
+    return text
+
+
+def codes(text: str) -> tuple[str | None, str | None]:
+    """The first SMTP reply code and enhanced status code in `text` (either may be None)."""
+    reply = status = None
+    m = REPLY_RE.search(text)
+    if m:
+        reply = m.group(1)
+        status = m.group(2)
+    if status is None:
+        s = STATUS_RE.search(text)
+        if s and s.group(1) != "2" or s and reply is None or s and reply and reply[0] == "2":
+            status = s.group(0)
+    if reply and status and reply[0] != status[0]:
+        # `550 4.1.1` is a broken server; trust the reply code's class
+        status = reply[0] + status[1:]
+    return reply, status
+
+
+def stage(text: str) -> str | None:
+    """The SMTP command a rejection answered (RCPT, DATA, MAIL, HELO, CONN), when the text says."""
+    found = None
+    for m in _STAGE_RE.finditer(text[:20_000]):
+        word = m.group(1).lower()
+        found = {
+            "rcpt to": "RCPT",
+            "rcpt": "RCPT",
+            "mail from": "MAIL",
+            "mail": "MAIL",
+            "end of data": "DATA",
+            "data": "DATA",
+            "helo": "HELO",
+            "ehlo": "HELO",
+            "lhlo": "HELO",
+            "connect": "CONN",
+            "starttls": "STARTTLS",
+            "auth": "AUTH",
+        }[word]
+    return found
+
+
+def remote_host(text: str) -> str | None:
+    for pattern in _HOST_RES:
+        m = pattern.search(text[:20_000])
+        if m:
+            return m.group(1).rstrip(".").lower()
+    return None
+
+
+def _is_noise(address: str, exclude: set[str]) -> bool:
+    a = address.lower()
+    return a in exclude or a.split("@", 1)[0] in _SKIP_LOCAL
+
+
+def recipient_blocks(section: str, exclude: set[str]) -> list[Found]:
+    """Recipients named at the start of a line, each with the text that follows it."""
+    found: list[Found] = []
+    current: Found | None = None
+    lines: list[str] = []
+    blank = False
+
+    def close() -> None:
+        if current is not None:
+            current.diagnostic = _clean(" ".join(lines), current.recipient)
+
+    for line in section.split("\n", MAX_LINES)[:MAX_LINES]:
+        stripped = line.strip()
+        if not stripped:
+            blank = True
+            continue
+        m = _ADDRESS_LINE_RE.match(line)
+        address = m.group(1) if m else None
+        if address and not _is_noise(address, exclude):
+            if current is not None and address.lower() == (current.recipient or "").lower():
+                lines.append(stripped)
+                blank = False
+                continue
+            close()
+            if len(found) >= MAX_RECIPIENTS:
+                break
+            current = Found(recipient=address)
+            found.append(current)
+            lines = [stripped]
+            blank = False
+            continue
+        if current is not None:
+            if blank and not line[:1].isspace() and not stripped.startswith("("):
+                close()
+                current = None
+                lines = []
+            else:
+                lines.append(stripped)
+        blank = False
+    close()
+    merged: dict[str, Found] = {}
+    for f in found:
+        key = (f.recipient or "").lower()
+        if key in merged:
+            if f.diagnostic and f.diagnostic not in merged[key].diagnostic:
+                merged[key].diagnostic = _clean(merged[key].diagnostic + " " + f.diagnostic, None)
+        else:
+            merged[key] = f
+    return list(merged.values())
+
+
+def _clean(text: str, address: str | None) -> str:
+    text = " ".join(text.split())
+    if address:
+        for prefix in (f"<{address}>:", f"<{address}>", f"{address}:", address):
+            if text.lower().startswith(prefix.lower()):
+                text = text[len(prefix) :].strip()
+                break
+    return text[:MAX_DIAGNOSTIC]
+
+
+_ERROR_LINE_RE = re.compile(
+    r"(?:^|\s)[45]\d\d[ -]|[45]\.\d{1,3}\.\d{1,3}|<<<|said:|error|fail|reject|denied|refused|"
+    r"unknown|invalid|not found|no such|does not exist|disabled|blocked|quota|full|timeout|"
+    r"timed out|expired|too many|too large|exceed|unavailable|unrouteable|spam|virus|policy|"
+    r"找不到|不存在|已满|已滿|拒绝|拒絕|退信",
+    re.I,
+)
+
+
+def error_lines(section: str) -> str:
+    """The lines of a bounce body that carry the error, joined (boilerplate left out)."""
+    keep = [
+        line.strip()
+        for line in section.split("\n", MAX_LINES)[:MAX_LINES]
+        if line.strip() and _ERROR_LINE_RE.search(line)
+    ]
+    return _clean(" ".join(keep), None)
+
+
+def addresses(text: str, exclude: set[str]) -> list[str]:
+    out: list[str] = []
+    for m in _ADDRESS_RE.finditer(text[:200_000]):
+        a = m.group(0).strip(".")
+        if not _is_noise(a, exclude) and a.lower() not in (x.lower() for x in out):
+            out.append(a)
+            if len(out) >= MAX_RECIPIENTS:
+                break
+    return out

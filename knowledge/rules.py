@@ -1,0 +1,90 @@
+"""Reads knowledge/classify.toml: the ordered text rules and code tables that name a bounce reason."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+PATH = Path(__file__).resolve().parent / "classify.toml"
+STAGES = ("CONN", "HELO", "MAIL", "RCPT", "DATA", "STARTTLS", "AUTH")
+
+
+class RulesError(Exception):
+    """classify.toml is missing, not TOML, or breaks the schema; the message says where."""
+
+
+@dataclass(frozen=True, slots=True)
+class PhraseRule:
+    """Lower-case substrings and linear regexes that, found in a diagnostic, name `reason`."""
+
+    reason: str
+    phrases: tuple[str, ...]
+    regexes: tuple[str, ...] = ()
+    stage: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ClassifyRules:
+    rules: tuple[PhraseRule, ...]
+    status: Mapping[str, str]  # "X.1.1" -> reason
+    reply: Mapping[str, str]  # "552" -> reason
+
+    @property
+    def reasons(self) -> frozenset[str]:
+        return frozenset(
+            [r.reason for r in self.rules] + list(self.status.values()) + list(self.reply.values())
+        )
+
+
+def _strings(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise RulesError(f"{PATH}: {where}: expected a list of non-empty strings")
+    return tuple(value)
+
+
+def _table(data: Mapping[str, Any], key: str) -> dict[str, str]:
+    table = data.get(key, {})
+    if not isinstance(table, Mapping) or not all(isinstance(v, str) for v in table.values()):
+        raise RulesError(f"{PATH}: [{key}]: expected a table of strings")
+    return dict(table)
+
+
+def parse(data: Mapping[str, Any]) -> ClassifyRules:
+    """Check and convert the TOML document's data."""
+    rules = []
+    raw = data.get("rule", [])
+    if not isinstance(raw, list):
+        raise RulesError(f"{PATH}: rule: expected an array of tables")
+    for i, item in enumerate(raw, 1):
+        where = f"rule[{i}]"
+        if not isinstance(item, Mapping) or not isinstance(item.get("reason"), str):
+            raise RulesError(f"{PATH}: {where}: needs a `reason`")
+        stage = str(item.get("stage", ""))
+        if stage and stage not in STAGES:
+            raise RulesError(f"{PATH}: {where}: stage `{stage}` is not one of {STAGES}")
+        phrases = _strings(item.get("phrases", []), f"{where}.phrases")
+        rules.append(
+            PhraseRule(
+                reason=item["reason"],
+                phrases=tuple(p.lower() for p in phrases),
+                regexes=_strings(item.get("regex", []), f"{where}.regex"),
+                stage=stage,
+            )
+        )
+    return ClassifyRules(rules=tuple(rules), status=_table(data, "status"), reply=_table(data, "reply"))
+
+
+@cache
+def load_rules(path: Path = PATH) -> ClassifyRules:
+    """The shipped classification rules, read once per process."""
+    try:
+        with path.open("rb") as fh:
+            return parse(tomllib.load(fh))
+    except FileNotFoundError as exc:
+        raise RulesError(f"{path}: file is missing") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise RulesError(f"{path}: not valid TOML: {exc}") from exc
