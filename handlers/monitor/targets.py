@@ -26,11 +26,12 @@ class Target:
 
 def parse_target(raw: str, lang: str) -> Target:
     """Check and normalise what a user asked to watch; UsageError says what is accepted."""
-    kb = load()
     text = raw.strip().strip("[]<>").rstrip(".").lower()
     shown = raw.strip()[:80]
     if not text or len(text) > MAX_TARGET_LENGTH:
-        raise UsageError(kb.text("monitor.watch.bad_target", lang, target=shown), "usage.mailwatch")
+        raise UsageError(
+            load().text("monitor.watch.bad_target", lang, target=shown), "usage.mailwatch"
+        )
     if "/" in text:
         return _network(text, shown, lang)
     try:
@@ -41,16 +42,15 @@ def parse_target(raw: str, lang: str) -> Target:
 
 
 def _network(text: str, shown: str, lang: str) -> Target:
-    kb = load()
     try:
         network = ipaddress.ip_network(text, strict=False)
     except ValueError as exc:
         raise UsageError(
-            kb.text("monitor.watch.bad_target", lang, target=shown), "usage.mailwatch"
+            load().text("monitor.watch.bad_target", lang, target=shown), "usage.mailwatch"
         ) from exc
     if network.num_addresses > MAX_ADDRESSES:
         raise UsageError(
-            kb.text("monitor.watch.too_large", lang, target=shown, limit=MAX_ADDRESSES),
+            load().text("monitor.watch.too_large", lang, target=shown, limit=MAX_ADDRESSES),
             "usage.mailwatch",
         )
     if network.num_addresses == 1:
@@ -59,12 +59,11 @@ def _network(text: str, shown: str, lang: str) -> Target:
 
 
 def _domain(text: str, shown: str, lang: str) -> Target:
-    kb = load()
     try:
         ascii_name = text.encode("idna").decode("ascii")
     except UnicodeError as exc:
         raise UsageError(
-            kb.text("monitor.watch.bad_target", lang, target=shown), "usage.mailwatch"
+            load().text("monitor.watch.bad_target", lang, target=shown), "usage.mailwatch"
         ) from exc
     labels = ascii_name.split(".")
     if (
@@ -73,7 +72,9 @@ def _domain(text: str, shown: str, lang: str) -> Target:
         or not all(_LABEL.match(label) for label in labels)
         or labels[-1].isdigit()
     ):
-        raise UsageError(kb.text("monitor.watch.bad_target", lang, target=shown), "usage.mailwatch")
+        raise UsageError(
+            load().text("monitor.watch.bad_target", lang, target=shown), "usage.mailwatch"
+        )
     return Target(ascii_name, "domain")
 
 

@@ -1,0 +1,256 @@
+"""The monitor runtime on the real DNS lab: sweeps, alerts once, outbox delivery, leader lease."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+from bot.monitor import Monitor, backoff
+from bot.runtime import Runtime
+from handlers.monitor.alerts import WHOLE_LIST
+from handlers.reply import Reply
+from tests.lab.dns import DnsLab, dns_lab  # noqa: F401
+from tests.lab.postgres import postgres_server, postgres_url  # noqa: F401
+
+ROOT = Path(__file__).resolve().parents[2]
+LISTED = "127.0.1.9"  # on zen.spamhaus.org (XBL, 127.0.0.4) in the lab
+FLIP_ZONE = "bl4.dnsbl.lab.test"  # a lab list whose entries the tests change
+
+
+class Chat:
+    """An alert channel that records posts and can be down on demand."""
+
+    def __init__(self, name: str = "chat") -> None:
+        self.name = name
+        self.down = False
+        self.posts: list[tuple[Reply, str | None]] = []
+
+    async def post_alert(self, reply: Reply, thread_ref: str | None) -> str:
+        if self.down:
+            raise ConnectionError("chat API down (HTTP 503)")
+        self.posts.append((reply, thread_ref))
+        return f"msg-{len(self.posts)}"
+
+    def kinds(self) -> list[tuple[str, str, str]]:
+        return [
+            (r.data["alert"]["kind"], r.data["alert"]["target"], r.data["alert"]["zone"])
+            for r, _ in self.posts
+        ]
+
+
+class Clock:
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def env(lab: DnsLab, db: str, zones: str, watch: str) -> dict[str, str]:
+    return {
+        "MAILTRIAGE_DB": db,
+        "MAILTRIAGE_RESOLVERS": "{}:{}".format(*lab.resolver),
+        "MAILTRIAGE_DNSBL_ZONES": zones,
+        "MAILTRIAGE_WATCH": watch,
+        "MAILTRIAGE_DNS_TIMEOUT": "2",
+    }
+
+
+@pytest.fixture
+async def monitors() -> AsyncIterator[list[Monitor]]:
+    """Monitors the test opens; closed (with their runtime) at the end."""
+    opened: list[Monitor] = []
+    yield opened
+    for m in opened:
+        await m.close()
+        await m.runtime.close()
+
+
+async def open_monitor(
+    opened: list[Monitor], values: dict[str, str], chat: Chat, clock: Clock, holder: str = "a"
+) -> Monitor:
+    runtime = await Runtime.open(load_settings(environ=values))
+    try:
+        monitor = Monitor(runtime, [chat], holder=holder, clock=clock)
+    except BaseException:
+        await runtime.close()
+        raise
+    opened.append(monitor)
+    return monitor
+
+
+@pytest.mark.lab
+async def test_a_listed_ip_alerts_once_and_its_delisting_is_reported(
+    dns_lab: DnsLab,  # noqa: F811
+    monitors: list[Monitor],
+    tmp_path: Path,
+) -> None:
+    chat, clock = Chat(), Clock()
+    values = env(dns_lab, f"sqlite:///{tmp_path / 'm.db'}", f"zen.spamhaus.org,{FLIP_ZONE}", "")
+    values["MAILTRIAGE_WATCH"] = f"{LISTED},127.0.1.50"
+    monitor = await open_monitor(monitors, values, chat, clock)
+    try:
+        first = await monitor.run_once()
+        assert first is not None
+        assert [(a.kind, a.target, a.zone, a.codes) for a in first] == [
+            ("listed", LISTED, "zen.spamhaus.org", ("127.0.0.4",))
+        ]
+        assert "exploited host" in first[0].txt and first[0].delist_url.startswith("https://")
+        assert chat.kinds() == [("listed", LISTED, "zen.spamhaus.org")]
+
+        clock.now += 900
+        assert await monitor.run_once() == []
+
+        dns_lab.set_entries(FLIP_ZONE, ["127.0.0.2", "127.0.1.50 :127.0.0.2:lab listing"])
+        clock.now += 900
+        listed = await monitor.run_once()
+        assert [(a.kind, a.target, a.zone) for a in listed or []] == [
+            ("listed", "127.0.1.50", FLIP_ZONE)
+        ]
+        dns_lab.set_entries(FLIP_ZONE, ["127.0.0.2"])
+        clock.now += 900
+        delisted = await monitor.run_once()
+        assert [(a.kind, a.target, a.zone) for a in delisted or []] == [
+            ("delisted", "127.0.1.50", FLIP_ZONE)
+        ]
+    finally:
+        dns_lab.set_entries(FLIP_ZONE, ["127.0.0.2"])
+    # the delisting follows up in the thread of the listing's message
+    assert chat.posts[-1][1] == "msg-2"
+    assert chat.posts[1][1] is None
+
+
+@pytest.mark.lab
+async def test_a_refusing_list_raises_no_listing_and_a_dead_list_is_reported_once(
+    dns_lab: DnsLab,  # noqa: F811
+    monitors: list[Monitor],
+    tmp_path: Path,
+) -> None:
+    chat, clock = Chat(), Clock()
+    zones = "sbl.spamhaus.org,dead.dnsbl.test,zen.spamhaus.org"
+    values = env(dns_lab, f"sqlite:///{tmp_path / 'm.db'}", zones, "127.0.1.9,127.0.1.20")
+    monitor = await open_monitor(monitors, values, chat, clock)
+    first = await monitor.run_once()
+    assert sorted((a.kind, a.target, a.zone) for a in first or []) == [
+        ("list_unreachable", WHOLE_LIST, "dead.dnsbl.test"),
+        ("list_unreachable", WHOLE_LIST, "sbl.spamhaus.org"),
+        ("listed", LISTED, "zen.spamhaus.org"),
+    ]
+    refused = next(a for a in first or [] if a.zone == "sbl.spamhaus.org")
+    assert "127.255.255.254" in refused.why
+    for _ in range(3):
+        clock.now += 900
+        assert await monitor.run_once() == []
+    assert len(chat.posts) == 3
+
+
+@pytest.mark.lab
+async def test_an_alert_queued_while_the_chat_is_down_is_delivered_once_after_a_restart(
+    dns_lab: DnsLab,  # noqa: F811
+    monitors: list[Monitor],
+    tmp_path: Path,
+) -> None:
+    clock = Clock()
+    values = env(dns_lab, f"sqlite:///{tmp_path / 'm.db'}", "zen.spamhaus.org", LISTED)
+    down = Chat()
+    down.down = True
+    before = await open_monitor(monitors, values, down, clock, holder="before")
+    assert len(await before.run_once() or []) == 1
+    assert down.posts == [] and await before.runtime.store.outbox_pending() == 1
+    monitors.remove(before)
+    await before.close()
+    await before.runtime.close()
+
+    # the process restarts; the chat is back once the retry is due
+    up = Chat()
+    after = await open_monitor(monitors, values, up, clock, holder="after")
+    assert await after.deliver_due() == 0  # not due yet: backoff
+    clock.now += backoff(0)
+    assert await after.run_once() == []  # the sweep knows it was alerted already
+    assert up.kinds() == [("listed", LISTED, "zen.spamhaus.org")]
+    clock.now += 3600
+    assert await after.run_once() == [] and await after.deliver_due() == 0
+    assert len(up.posts) == 1 and await after.runtime.store.outbox_pending() == 0
+
+
+def mailtriage(values: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("MAILTRIAGE_", "SLACK_"))}
+    environ = {k: v for k, v in environ.items() if not k.startswith("TELEGRAM_")}
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "monitor", *args],
+        env={**environ, **values},
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def alerts_of(proc: subprocess.Popen[str]) -> list[dict[str, object]]:
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+@pytest.mark.lab
+def test_the_cli_prints_each_alert_as_json_once_across_runs(
+    dns_lab: DnsLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    values = env(dns_lab, f"sqlite:///{tmp_path / 'm.db'}", "zen.spamhaus.org", LISTED)
+    first = alerts_of(mailtriage(values, "--once", "--json"))
+    assert first == [
+        {
+            "kind": "listed",
+            "target": LISTED,
+            "zone": "zen.spamhaus.org",
+            "codes": ["127.0.0.4"],
+            "txt": first[0]["txt"],
+            "delist_url": first[0]["delist_url"],
+            "why": "",
+        }
+    ]
+    assert alerts_of(mailtriage(values, "--once", "--json")) == []
+
+
+@pytest.mark.lab
+def test_two_monitor_processes_on_one_postgresql_raise_one_alert(
+    dns_lab: DnsLab,  # noqa: F811
+    postgres_url: str,  # noqa: F811
+) -> None:
+    values = env(dns_lab, postgres_url, "zen.spamhaus.org", LISTED)
+    procs = [mailtriage(values, "--once", "--json") for _ in range(2)]
+    alerts = [a for p in procs for a in alerts_of(p)]
+    assert [(a["kind"], a["target"]) for a in alerts] == [("listed", LISTED)]
+
+
+async def test_a_dead_replica_hands_the_lease_over(tmp_path: Path, monitors: list[Monitor]) -> None:
+    clock = Clock()
+    values = {"MAILTRIAGE_DB": f"sqlite:///{tmp_path / 'm.db'}"}
+    a = await open_monitor(monitors, values, Chat(), clock, holder="a")
+    b = await open_monitor(monitors, values, Chat(), clock, holder="b")
+    assert await a.lead() and not await b.lead()
+    clock.now += a.lease_ttl / 2
+    assert await a.lead() and not await b.lead()  # a renews
+    clock.now += a.lease_ttl + 1  # a died: it renews no more
+    assert await b.lead() and not await a.lead()
+
+
+async def test_a_bad_watch_entry_in_the_configuration_is_named(
+    tmp_path: Path, monitors: list[Monitor]
+) -> None:
+    values = {"MAILTRIAGE_DB": f"sqlite:///{tmp_path / 'm.db'}", "MAILTRIAGE_WATCH": "10.0.0.0/8"}
+    with pytest.raises(ConfigError, match="MAILTRIAGE_WATCH"):
+        await open_monitor(monitors, values, Chat(), Clock())
+
+
+def test_retries_back_off_exponentially_up_to_an_hour() -> None:
+    assert [backoff(n) for n in range(3)] == [30.0, 60.0, 120.0]
+    assert backoff(50) == 3600.0
