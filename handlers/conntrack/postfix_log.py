@@ -1,0 +1,300 @@
+"""Reads Postfix and Dovecot log lines into connection tracks, correlated by queue id and session.
+
+One track per recipient of a queued message (its smtpd session, cleanup/qmgr lines, every delivery
+attempt with the smtp client's debug transcript when `debug_peer_list` logs one), one per rejected
+RCPT/MAIL/DATA (NOQUEUE or not), one per failed SASL login and one per POP3/IMAP login (see
+dovecot_log). Directions: delivered by `smtp` is outbound, by lmtp/local/virtual/pipe inbound (local
+when the message was not received over SMTP), rejections inbound, SASL failures outbound. Only the
+tracks are built here; the failing step is found by analyse.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import tzinfo
+
+from handlers.conntrack.analyse import analyse
+from handlers.conntrack.dovecot_log import DovecotReader
+from handlers.conntrack.logline import HEADER, Clock
+from handlers.conntrack.model import Step, Track, TrackStatus
+
+_DELIVERY = re.compile(
+    r"([0-9A-Za-z]+): to=<([^>]*)>,(?: orig_to=<[^>]*>,)? relay=([^,]*),.*? dsn=([\d.]+), status=(\w+) ?\(?(.*?)\)?$"
+)
+_ADDR = re.compile(r"\bfrom=<([^>]*)>,? to=<([^>]*)>")
+_CLIENT = re.compile(r"client=([^,\s]*)")
+_SASL_USER = re.compile(r"sasl_username=(\S+)")
+_IP = re.compile(r"\[([0-9A-Fa-f:.]+)\]")
+_QID = re.compile(r"([0-9A-F]{6,15}|[0-9A-Za-z]{12,20}): ")
+_MAX_LINES = 400
+_LOCAL_AGENTS = ("lmtp", "local", "virtual", "pipe", "error", "discard", "retry")
+
+
+class _Message:
+    __slots__ = ("client", "deliveries", "lines", "received", "sender", "time")
+
+    def __init__(self, when: float) -> None:
+        self.time = when
+        self.client = ""
+        self.sender = ""
+        self.received = False
+        self.lines: list[str] = []
+        self.deliveries: dict[str, _Delivery] = {}
+
+
+class _Delivery:
+    __slots__ = ("attempt", "dsn", "outcome", "reason", "track")
+
+    def __init__(self, track: Track) -> None:
+        self.track = track
+        self.attempt = 0
+        self.outcome = ""
+        self.dsn = ""
+        self.reason = ""
+
+
+class LogReader:
+    """Feed lines in log order, then call `tracks()`; memory is bounded per session and message."""
+
+    def __init__(self, tz: tzinfo | None = None, now: float | None = None) -> None:
+        self.clock = Clock(tz, now)
+        self.messages: dict[str, _Message] = {}
+        self.sessions: dict[str, list[str]] = {}
+        self.clients: dict[str, str] = {}
+        self.buffers: dict[str, list[str]] = {}
+        self.screens: dict[str, list[str]] = {}
+        self.extra: list[Track] = []
+        self.dovecot = DovecotReader()
+        self._seq = 0
+
+    def feed(self, line: str) -> None:
+        m = HEADER.match(line)
+        if m is None:
+            return
+        classic, iso, prog, pid, msg = m.groups()
+        if prog.startswith("postfix"):
+            service = prog[prog.rfind("/") + 1 :]
+            when = self.clock.classic(classic) if classic else self.clock.iso(iso)
+            self._postfix(service, f"{prog}[{pid}]", msg, line.rstrip("\n"), when)
+        elif prog == "dovecot" or "-login" in prog or prog.startswith(("auth", "pop3", "imap")):
+            when = self.clock.classic(classic) if classic else self.clock.iso(iso)
+            self.dovecot.feed(prog, msg, line.rstrip("\n"), when)
+
+    def feed_all(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.feed(line)
+
+    def _message(self, qid: str, when: float) -> _Message:
+        msg = self.messages.get(qid)
+        if msg is None:
+            msg = self.messages[qid] = _Message(when)
+        return msg
+
+    def _postfix(self, service: str, key: str, msg: str, line: str, when: float) -> None:
+        qm = _QID.match(msg)
+        if service == "smtpd":
+            self._smtpd(key, msg, line, when, qm.group(1) if qm else None)
+        elif service == "postscreen":
+            self._postscreen(msg, line, when)
+        elif qm is not None:
+            self._queued(service, key, qm.group(1), msg, line, when)
+        elif service in ("smtp", "lmtp") and msg.startswith(
+            ("> ", "< ", "connect to ", "warning:", "Untrusted TLS", "Trusted TLS", "Verified TLS")
+        ):
+            buf = self.buffers.setdefault(key, [])
+            if len(buf) < _MAX_LINES:
+                buf.append(line)
+
+    def _smtpd(self, key: str, msg: str, line: str, when: float, qid: str | None) -> None:
+        if msg.startswith("connect from "):
+            self.sessions[key] = [line]
+            ip = _IP.search(msg)
+            self.clients[key] = ip.group(1) if ip else msg[13:]
+            return
+        session = self.sessions.get(key)
+        if qid is not None:
+            rest = msg[len(qid) + 2 :]
+            if rest.startswith("client="):
+                m = self._message(qid, when)
+                m.received = True
+                m.client = self.clients.get(key, "")
+                m.lines = [*(session or ()), line][-_MAX_LINES:]
+                user = _SASL_USER.search(rest)
+                if user:
+                    m.lines.append(f"sasl_username={user.group(1)}")
+            elif "reject: " in rest:
+                self._reject(qid, key, msg, line, when, session)
+            return
+        if msg.startswith("NOQUEUE: ") and "reject: " in msg:
+            self._reject("", key, msg, line, when, session)
+        elif msg.startswith("warning: ") and "authentication failed" in msg:
+            user = _SASL_USER.search(msg)
+            self._seq += 1
+            self.extra.append(
+                Track(
+                    id=f"auth-{int(when)}-{self._seq}",
+                    protocol="smtp",
+                    direction="outbound",
+                    time=when,
+                    client=self.clients.get(key, ""),
+                    sender=user.group(1) if user else "",
+                    status=TrackStatus.LOGIN_FAILED,
+                    failed_step=Step.AUTH,
+                    reason=msg[9:],
+                    transcript=[*(session or ()), line],
+                )
+            )
+        elif session is not None and len(session) < _MAX_LINES:
+            if msg.startswith(("> ", "< ", "disconnect from", "lost connection", "timeout after")):
+                session.append(line)
+            if msg.startswith("disconnect from"):
+                del self.sessions[key]
+
+    def _postscreen(self, msg: str, line: str, when: float) -> None:
+        ip = _IP.search(msg)
+        if ip is None:
+            return
+        port = msg[ip.end() : ip.end() + 7].partition(" ")[0]
+        peer = ip.group(0) + port
+        if msg.startswith("CONNECT from "):
+            self.screens[peer] = [line]
+        elif msg.startswith("NOQUEUE: ") and "reject: " in msg:
+            self._reject(
+                "", "postscreen", msg, line, when, self.screens.pop(peer, None), ip.group(1)
+            )
+        elif peer in self.screens:
+            if msg.startswith(("DISCONNECT", "PASS")):
+                del self.screens[peer]
+            else:
+                self.screens[peer].append(line)
+
+    def _reject(
+        self,
+        qid: str,
+        key: str,
+        msg: str,
+        line: str,
+        when: float,
+        session: list[str] | None,
+        ip: str = "",
+    ) -> None:
+        self._seq += 1
+        addr = _ADDR.search(msg)
+        grey = "greylist" in msg.lower()
+        self.extra.append(
+            Track(
+                id=f"{qid or 'NOQUEUE'}-r{int(when)}-{self._seq}",
+                protocol="smtp",
+                direction="inbound",
+                time=when,
+                client=ip or self.clients.get(key, ""),
+                sender=addr.group(1) if addr else "",
+                recipient=addr.group(2) if addr else "",
+                status=TrackStatus.GREYLISTED if grey else TrackStatus.REJECTED,
+                transcript=[*(session or ()), line],
+            )
+        )
+
+    def _queued(self, service: str, key: str, qid: str, msg: str, line: str, when: float) -> None:
+        rest = msg[len(qid) + 2 :]
+        if rest.startswith("to=<"):
+            self._delivery(service, key, qid, msg, line, when)
+            return
+        m = self._message(qid, when)
+        if rest.startswith(("from=<", "uid=")):
+            start = rest.find("from=<") + 6
+            m.sender = rest[start : rest.find(">", start)]
+            if "status=expired" in rest:
+                for d in m.deliveries.values():
+                    if d.outcome == "deferred":
+                        d.outcome = "expired"
+                        d.track.transcript.append(line)
+                return
+        elif "reject: " in rest:
+            self._reject(qid, key, msg, line, when, list(m.lines))
+            return
+        elif rest.startswith("removed") or service == "bounce":
+            return
+        if len(m.lines) < _MAX_LINES:
+            m.lines.append(line)
+
+    def _delivery(self, service: str, key: str, qid: str, msg: str, line: str, when: float) -> None:
+        dm = _DELIVERY.match(msg)
+        if dm is None:
+            return
+        m = self._message(qid, when)
+        rcpt = dm.group(2)
+        d = m.deliveries.get(rcpt)
+        if d is None:
+            outbound = service == "smtp"
+            direction = "outbound" if outbound else ("inbound" if m.received else "local")
+            track = Track(
+                id=f"{qid}-{len(m.deliveries) + 1}",
+                protocol="smtp",
+                direction=direction,
+                time=m.time,
+                client=m.client,
+                sender=m.sender,
+                recipient=rcpt,
+                transcript=list(m.lines),
+            )
+            d = m.deliveries[rcpt] = _Delivery(track)
+        buf = self.buffers.pop(key, [])
+        d.attempt = len(d.track.transcript)
+        d.track.transcript.extend(buf)
+        d.track.transcript.append(line)
+        del d.track.transcript[:-_MAX_LINES]
+        d.attempt = max(0, d.attempt - max(0, len(d.track.transcript) - _MAX_LINES))
+        d.outcome, d.dsn, d.reason = dm.group(5), dm.group(4), dm.group(6)
+        if not d.track.sender:
+            d.track.sender = m.sender
+
+    def tracks(self) -> list[Track]:
+        """Every track read so far, oldest first, with status and failing step filled in."""
+        out = [finish_rejection(t) for t in self.extra]
+        for m in self.messages.values():
+            for d in m.deliveries.values():
+                out.append(_finish(d))
+        out.extend(self.dovecot.tracks())
+        out.sort(key=lambda t: t.time)
+        return out
+
+
+def _finish(d: _Delivery) -> Track:
+    t = d.track
+    t.reason = d.reason
+    t.status_code = d.dsn
+    if d.outcome == "sent":
+        t.status = TrackStatus.SENT
+        t.reply_code = d.reason[:3] if d.reason[:3].isdigit() else ""
+        return t
+    verdict = analyse(t.transcript[d.attempt :])
+    t.failed_step = verdict.failed_step
+    t.reply_code = verdict.reply_code
+    t.status_code = verdict.status_code or d.dsn
+    if d.outcome == "deferred":
+        t.status = TrackStatus.GREYLISTED if verdict.greylisted else TrackStatus.DEFERRED
+    else:
+        t.status = TrackStatus.BOUNCED
+    return t
+
+
+def finish_rejection(t: Track) -> Track:
+    """Fill the failing step of a rejection or SASL track from its transcript."""
+    if t.failed_step is Step.NONE:
+        verdict = analyse(t.transcript)
+        t.failed_step = verdict.failed_step
+        t.reason = t.reason or verdict.reply
+        t.reply_code = verdict.reply_code
+        t.status_code = verdict.status_code
+    return t
+
+
+def read_tracks(
+    lines: Iterable[str], tz: tzinfo | None = None, now: float | None = None
+) -> list[Track]:
+    """All tracks in some log lines (Postfix and Dovecot may be mixed or come one after the other)."""
+    reader = LogReader(tz, now)
+    reader.feed_all(lines)
+    return reader.tracks()
