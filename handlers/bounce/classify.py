@@ -87,7 +87,12 @@ def reason_of(found: Found) -> str:
             reason = coded
         elif textual in VAGUE_TEXT and coded not in ("systemerror", "networkerror", "syntaxerror"):
             reason = coded
-    if reason == "userunknown" and found.stage == "DATA" and coded != "userunknown":
+    stage = found.stage
+    if stage is None and found.recipient and found.recipient.lower() in text:
+        stage = "RCPT"  # a reply naming the recipient is the answer to RCPT TO
+    if reason == "userunknown" and coded != "userunknown" and stage != "RCPT":
+        # an unknown-user answer given after DATA (or at an unknown stage with a vague status) is
+        # the recipient's filter speaking, not the directory
         reason = "filtered"
     if reason is None and found.reply_code:
         reason = rules.reply.get(found.reply_code)

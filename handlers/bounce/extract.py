@@ -10,7 +10,9 @@ from handlers.bounce.records import Found
 
 _ORIGINAL_TYPES = ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers")
 _DSN_TYPES = ("message/delivery-status", "message/global-delivery-status")
-_BOUNCE_FROM_RE = re.compile(r"mailer-daemon|postmaster|mail delivery|mail administrator|mailerdaemon", re.I)
+_BOUNCE_FROM_RE = re.compile(
+    r"mailer-daemon|postmaster|mail delivery|mail administrator|mailerdaemon", re.I
+)
 _BOUNCE_SUBJECT_RE = re.compile(
     r"undeliver|undelivered|deliver(?:y|ed)? (?:status|fail|notif|report|problem|error)|"
     r"returned mail|mail delivery failed|failure notice|could not be delivered|non.?delivery|"
@@ -24,6 +26,12 @@ _AUTO_REPLY_SUBJECT_RE = re.compile(
     r"vacation|away from|on leave|自動回覆|自动回复|不在)",
     re.I,
 )
+_COMPLAINT_SUBJECT_RE = re.compile(
+    r"complaint about message|abuse report|^fbl|feedback report", re.I
+)
+_DELAY_SUBJECT_RE = re.compile(
+    r"\(delay\)|delayed mail|delivery delay|warning: could not send|still undelivered", re.I
+)
 _MBOX_FROM_RE = re.compile(r"^From [^\n]{0,500}\n")
 _QUOTE_RE = re.compile(r"^[ \t]{0,3}>[ \t]?", re.M)
 _MAILLOG_RE = re.compile(
@@ -31,14 +39,24 @@ _MAILLOG_RE = re.compile(
     r"status=(bounced|deferred|sent|expired|undeliverable)\s{0,3}\(([^\n]{0,2000})\)",
     re.I,
 )
-_TRANSCRIPT_RCPT_RE = re.compile(r"(?:>>>|>|->)\s{0,3}RCPT TO:\s{0,3}<(" + scan.ADDRESS + r")>", re.I)
+_TRANSCRIPT_RCPT_RE = re.compile(
+    r"(?:>>>|>|->)\s{0,3}RCPT TO:\s{0,3}<(" + scan.ADDRESS + r")>", re.I
+)
 
 
 def read(text: str) -> tuple[str, list[Found]]:
-    """The report's kind (bounce, delay, delivered, vacation, feedback, not_bounce) and recipients."""
+    """The report's kind (bounce, delay, delivered, vacation, feedback, not_bounce) and recipients.
+
+    `bounce` from a message means the message itself says it is a bounce (DSN, MAILER-DAEMON,
+    the subject); `bounce` from a paste still needs a code or a known phrase to be believed.
+    """
     text = _MBOX_FROM_RE.sub("", text, count=1) if text.startswith("From ") else text
     msg = parse(text)
-    if msg is None or (msg.body == "" and len(msg.headers) <= 2 and "content-type" not in msg.headers):
+    if msg is None or (
+        msg.body == "" and len(msg.headers) <= 2 and "content-type" not in msg.headers
+    ):
+        return read_paste(text)
+    if not msg.header("from") and not msg.header("subject") and not msg.header("content-type"):
         return read_paste(text)
     return read_message(msg)
 
@@ -72,14 +90,29 @@ def _address_set(*values: str) -> set[str]:
     return {m.group(0).lower() for v in values for m in re.finditer(scan.ADDRESS, v)}
 
 
-def _original_to(msg: Part) -> list[str]:
+def _original_headers(msg: Part) -> dict[str, str]:
+    """The headers of the returned original message, wherever the bounce put them."""
     for p in msg.walk():
         if p.content_type in _ORIGINAL_TYPES:
             inner = p.parts[0] if p.parts else None
-            headers = inner.headers if inner else (dsn.fields_of(p.text().split("\n\n", 1)[0]))
-            to = headers.get("to", "")
-            return [m.group(0) for m in re.finditer(scan.ADDRESS, to)][:1]
-    return []
+            return (
+                inner.headers if inner else dsn.fields_of(p.text().lstrip("\n").split("\n\n", 1)[0])
+            )
+    human = _human_text(_outside_original(msg))
+    rest = human[len(scan.cut_original(human)) :]
+    if rest:
+        body = rest.split("\n", 1)[1] if "\n" in rest else ""
+        return dsn.fields_of(body.lstrip("\n").split("\n\n", 1)[0])
+    return {}
+
+
+def _original_header(msg: Part, name: str) -> str:
+    return msg.header(name) or _original_headers(msg).get(name, "")
+
+
+def _original_to(msg: Part) -> list[str]:
+    to = _original_headers(msg).get("to", "")
+    return [m.group(0) for m in re.finditer(scan.ADDRESS, to)][:1]
 
 
 def read_message(msg: Part) -> tuple[str, list[Found]]:
@@ -89,13 +122,19 @@ def read_message(msg: Part) -> tuple[str, list[Found]]:
     exclude = _address_set(sender, msg.header("to"), msg.header("return-path"))
     human = _human_text(parts)
 
-    for p in parts:
-        if p.content_type == "message/feedback-report":
-            fields = dsn.fields_of(p.text())
-            rcpt = fields.get("original-rcpt-to") or fields.get("removal-recipient") or ""
-            addresses = _address_set(rcpt) or set(a.lower() for a in _original_to(msg))
-            found = [Found(recipient=a, hint="feedback", diagnostic=fields.get("feedback-type", "")) for a in sorted(addresses)]
-            return "feedback", found or [Found(recipient=None, hint="feedback")]
+    feedback = [p for p in parts if p.content_type == "message/feedback-report"]
+    if feedback or _COMPLAINT_SUBJECT_RE.search(subject):
+        fields = dsn.fields_of(feedback[0].text()) if feedback else {}
+        rcpt = fields.get("original-rcpt-to") or fields.get("removal-recipient") or ""
+        rcpt = rcpt or _original_header(msg, "x-hmxmroriginalrecipient")
+        addresses = _address_set(rcpt) or {a.lower() for a in _original_to(msg)}
+        kind = fields.get("feedback-type", "abuse")
+        found = [Found(recipient=a, hint="feedback", diagnostic=kind) for a in sorted(addresses)]
+        return "feedback", found or [Found(recipient=None, hint="feedback", diagnostic=kind)]
+    if '"notificationtype"' in msg.body[:5000].lower():
+        ses = read_ses(msg.body)
+        if ses is not None:
+            return ses
 
     status_parts = [p for p in parts if p.content_type in _DSN_TYPES]
     found: list[Found] = []
@@ -109,7 +148,9 @@ def read_message(msg: Part) -> tuple[str, list[Found]]:
     )
     if not found and _is_auto_reply(msg, subject) and not _BOUNCE_FROM_RE.search(sender):
         who = [m.group(0) for m in re.finditer(scan.ADDRESS, sender)][:1]
-        return "vacation", [Found(recipient=(who[0] if who else None), hint="vacation", diagnostic=subject)]
+        return "vacation", [
+            Found(recipient=(who[0] if who else None), hint="vacation", diagnostic=subject)
+        ]
     if not found:
         found = scan.recipient_blocks(section, exclude)
         failed = _address_set(msg.header("x-failed-recipients"))
@@ -125,14 +166,23 @@ def read_message(msg: Part) -> tuple[str, list[Found]]:
             found = [Found(recipient=None)]
         if not found:
             return "not_bounce", []
+        if not is_bounce:
+            return "maybe", found
     else:
         blocks = {(f.recipient or "").lower(): f for f in scan.recipient_blocks(section, exclude)}
         for f in found:
             extra = blocks.get((f.recipient or "").lower())
-            if extra is not None and _informative(extra.diagnostic) and not _informative(f.diagnostic):
+            if (
+                extra is not None
+                and _informative(extra.diagnostic)
+                and not _informative(f.diagnostic)
+            ):
                 f.diagnostic = extra.diagnostic
-    general = scan.error_lines(section)
+    general = scan.error_lines(section) or " ".join(section.split())[: scan.MAX_DIAGNOSTIC]
+    delayed = bool(_DELAY_SUBJECT_RE.search(subject))
     for f in found:
+        if delayed and not f.action:
+            f.action = "delayed"
         if not _informative(f.diagnostic) and general:
             f.diagnostic = (f.diagnostic + " " + general).strip() if f.diagnostic else general
         _complete(f, section)
@@ -170,7 +220,13 @@ def _complete(f: Found, context: str) -> None:
     """Fill reply code, status, stage and remote host from the diagnostic (then the context)."""
     reply, status = scan.codes(f.diagnostic)
     f.reply_code = f.reply_code or reply
-    if not f.status or f.status.endswith(".0.0") and status and status != f.status and status[0] == f.status[0]:
+    if (
+        not f.status
+        or f.status.endswith(".0.0")
+        and status
+        and status != f.status
+        and status[0] == f.status[0]
+    ):
         f.status = status or f.status
     f.stage = f.stage or scan.stage(f.diagnostic) or scan.stage(context)
     f.remote_host = f.remote_host or scan.remote_host(f.diagnostic) or scan.remote_host(context)
@@ -178,9 +234,18 @@ def _complete(f: Found, context: str) -> None:
 
 def _is_auto_reply(msg: Part, subject: str) -> bool:
     auto = msg.header("auto-submitted").lower()
-    if auto.startswith("auto-replied") or auto.startswith("auto-generated") and _AUTO_REPLY_SUBJECT_RE.search(subject):
+    if (
+        auto.startswith("auto-replied")
+        or auto.startswith("auto-generated")
+        and _AUTO_REPLY_SUBJECT_RE.search(subject)
+    ):
         return True
-    if msg.header("x-autoreply") or msg.header("x-autorespond") or msg.header("x-auto-response-suppress") and _AUTO_REPLY_SUBJECT_RE.search(subject):
+    if (
+        msg.header("x-autoreply")
+        or msg.header("x-autorespond")
+        or msg.header("x-auto-response-suppress")
+        and _AUTO_REPLY_SUBJECT_RE.search(subject)
+    ):
         return True
     if "auto_reply" in msg.header("precedence").lower():
         return True
@@ -190,7 +255,10 @@ def _is_auto_reply(msg: Part, subject: str) -> bool:
 def kind_of(found: list[Found]) -> str:
     actions = {(f.action or "").lower() for f in found}
     statuses = {(f.status or "")[:1] for f in found}
-    if found and all(a in ("delivered", "relayed", "expanded") or (f.status or "").startswith("2.") for a, f in zip(actions, found, strict=False)):
+    if found and all(
+        a in ("delivered", "relayed", "expanded") or (f.status or "").startswith("2.")
+        for a, f in zip(actions, found, strict=False)
+    ):
         return "delivered"
     if found and (actions == {"delayed"} or statuses == {"4"} and "failed" not in actions):
         return "delay"
@@ -202,13 +270,25 @@ def read_paste(text: str) -> tuple[str, list[Found]]:
     if _QUOTE_RE.search(text[:2000]):
         text = _QUOTE_RE.sub("", text)
     found: list[Found] = []
-    if re.search(r"^(?:final-recipient|original-recipient|diagnostic-code|status)\s{0,3}:", text, re.I | re.M):
+    if re.search(
+        r"^(?:final-recipient|original-recipient|diagnostic-code|status)\s{0,3}:", text, re.I | re.M
+    ):
         _fields, blocks = dsn.parse_status(text)
-        found = [_from_fields(b) for b in blocks if any(k in b for k in ("diagnostic-code", "status", *dsn.RECIPIENT_FIELDS))]
+        found = [
+            _from_fields(b)
+            for b in blocks
+            if any(k in b for k in ("diagnostic-code", "status", *dsn.RECIPIENT_FIELDS))
+        ]
     if not found:
         for m in _MAILLOG_RE.finditer(text[:2_000_000]):
-            f = Found(recipient=m.group(1), diagnostic=" ".join(m.group(4).split()), remote_host=(m.group(2) or None))
-            f.action = {"bounced": "failed", "deferred": "delayed", "sent": "delivered"}.get(m.group(3).lower(), "failed")
+            f = Found(
+                recipient=m.group(1),
+                diagnostic=" ".join(m.group(4).split()),
+                remote_host=(m.group(2) or None),
+            )
+            f.action = {"bounced": "failed", "deferred": "delayed", "sent": "delivered"}.get(
+                m.group(3).lower(), "failed"
+            )
             found.append(f)
             if len(found) >= scan.MAX_RECIPIENTS:
                 break
@@ -220,11 +300,70 @@ def read_paste(text: str) -> tuple[str, list[Found]]:
         if not found and rcpt:
             found = [Found(recipient=a) for a in dict.fromkeys(rcpt)]
         if not found:
-            found = [Found(recipient=None, diagnostic=general or " ".join(section.split())[: scan.MAX_DIAGNOSTIC])]
+            found = [
+                Found(
+                    recipient=None,
+                    diagnostic=general or " ".join(section.split())[: scan.MAX_DIAGNOSTIC],
+                )
+            ]
         for f in found:
             if not _informative(f.diagnostic):
                 f.diagnostic = (f.diagnostic + " " + general).strip()
         text = section
     for f in found:
+        if f.recipient is None:
+            m = re.search("<(" + scan.ADDRESS + ")>", f.diagnostic)
+            f.recipient = m.group(1) if m else None
         _complete(f, text)
-    return kind_of(found), found
+    kind = kind_of(found)
+    return ("maybe" if kind == "bounce" else kind), found
+
+
+def read_ses(body: str) -> tuple[str, list[Found]] | None:
+    """An Amazon SES notification (JSON, possibly wrapped in an SNS envelope)."""
+    import json
+
+    start = body.find("{")
+    try:
+        data = json.loads(body[start : body.rfind("}") + 1]) if start >= 0 else None
+        if isinstance(data, dict) and isinstance(data.get("Message"), str):
+            data = json.loads(data["Message"])
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    kind = str(data.get("notificationType") or data.get("eventType") or "").lower()
+    found: list[Found] = []
+    if kind == "bounce":
+        for r in (data.get("bounce") or {}).get("bouncedRecipients") or []:
+            if isinstance(r, dict):
+                diag = str(r.get("diagnosticCode") or "")
+                f = Found(
+                    recipient=r.get("emailAddress"),
+                    diagnostic=dsn.untyped(diag),
+                    status=r.get("status"),
+                    action=r.get("action"),
+                )
+                _complete(f, "")
+                found.append(f)
+        return "bounce", found
+    if kind == "complaint":
+        for r in (data.get("complaint") or {}).get("complainedRecipients") or []:
+            if isinstance(r, dict):
+                found.append(
+                    Found(recipient=r.get("emailAddress"), hint="feedback", diagnostic="abuse")
+                )
+        return "feedback", found
+    if kind == "delivery":
+        delivery = data.get("delivery") or {}
+        for a in delivery.get("recipients") or []:
+            f = Found(
+                recipient=str(a),
+                diagnostic=str(delivery.get("smtpResponse") or ""),
+                action="delivered",
+                status="2.0.0",
+            )
+            _complete(f, "")
+            found.append(f)
+        return "delivered", found
+    return None

@@ -31,8 +31,12 @@ _LISTED_RE = re.compile(
     r"(?:listed (?:in|at|on|by)|blocked using|blacklisted by|blocklisted by|rbl|dnsbl|"
     r"see|blocked by)\s{1,3}\(?([a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){1,5})"
 )
-_IPV4_RE = re.compile(r"(?<![\d.])((?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3})(?![\d.]*\d)")
-_BLOCK_CONTEXT = frozenset({"blocked", "badreputation", "spamdetected", "requireptr", "toomanyconn", "speeding"})
+_IPV4_RE = re.compile(
+    r"(?<![\d.])((?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3})(?![\d.]*\d)"
+)
+_BLOCK_CONTEXT = frozenset(
+    {"blocked", "badreputation", "spamdetected", "requireptr", "toomanyconn", "speeding"}
+)
 
 
 def _blocklist(text: str) -> str | None:
@@ -43,7 +47,9 @@ def _blocklist(text: str) -> str | None:
     m = _LISTED_RE.search(low)
     if m and "." in m.group(1) and not m.group(1)[0].isdigit():
         return m.group(1)
-    if any(w in low for w in ("blacklist", "blocklist", "block list", "black list", "rbl", "dnsbl")):
+    if any(
+        w in low for w in ("blacklist", "blocklist", "block list", "black list", "rbl", "dnsbl")
+    ):
         n = _LIST_NAME_RE.search(low)
         if n:
             return n.group(1)
@@ -96,8 +102,8 @@ def _binary(text: str) -> bool:
     sample = text[:4096]
     if "\x00" in sample:
         return True
-    bad = sum(1 for c in sample if ord(c) < 32 and c not in "\n\r\t\f\x1b")
-    return bad > len(sample) // 20 + 1
+    bad = sum(1 for c in sample if ord(c) < 32 and c not in "\n\r\t\f\x0e\x0f\x1b")
+    return bad > len(sample) // 5 + 1
 
 
 def build_report(data: str | bytes) -> BounceReport:
@@ -112,8 +118,8 @@ def build_report(data: str | bytes) -> BounceReport:
     if _binary(text):
         return BounceReport(kind="not_bounce", recipients=(), error=ERROR_BINARY)
     kind, found = extract.read(text)
-    if kind == "bounce" and found and not any(_is_failure(f) for f in found):
-        kind, found = "not_bounce", []
+    if kind == "maybe":
+        kind = extract.kind_of(found) if any(_is_failure(f) for f in found) else "not_bounce"
     if kind == "not_bounce" or not found:
         return BounceReport(kind="not_bounce", recipients=(), error=ERROR_NO_FAILURE)
     return BounceReport(kind=kind, recipients=tuple(recipient_of(f) for f in found[:MAX_REPORTED]))
@@ -136,4 +142,11 @@ def looks_like_failure(text: str) -> bool:
     return report.kind in ("bounce", "delay") and bool(report.recipients)
 
 
-__all__ = ["ERROR_BINARY", "ERROR_EMPTY", "ERROR_NO_FAILURE", "build_report", "looks_like_failure", "scan"]
+__all__ = [
+    "ERROR_BINARY",
+    "ERROR_EMPTY",
+    "ERROR_NO_FAILURE",
+    "build_report",
+    "looks_like_failure",
+    "scan",
+]

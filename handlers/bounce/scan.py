@@ -22,17 +22,19 @@ _ADDRESS_LINE_RE = re.compile(
 _COPY_MARK_RE = re.compile(
     r"^\s{0,8}(?:[-=_*]{2,}[ \t]{0,4})?(?:"
     r"below this line is a copy of the message|this is a copy of the message|"
-    r"(?:the )?original message (?:follows|was|is|headers)|-{0,3}\s{0,3}original message\s{0,3}-{2,}|"
+    r"(?:the )?original message (?:follows|headers)|-{0,3}\s{0,3}original message\s{0,3}-{2,}|"
     r"(?:a )?copy of (?:the|your) (?:original )?message|returned message|message headers follow|"
     r"unsent message below|headers of the original message|"
     r"the header of the original message|original message header|"
     r"content-type: message/(?:rfc822|partial)|content-type: text/rfc822-headers)",
     re.I,
 )
-REPLY_RE = re.compile(r"(?<![\d.:/-])([245]\d\d)(?:[ -]|$)(?:\s{0,3}[#(]?([245]\.\d{1,3}\.\d{1,3})\)?)?")
+REPLY_RE = re.compile(
+    r"(?<![\d.:/-])([245]\d\d)(?:[ -]|$)(?:\s{0,3}[#(]?([245]\.\d{1,3}\.\d{1,3})\)?)?"
+)
 STATUS_RE = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
 _STAGE_RE = re.compile(
-    r"(?:in reply to|after|while sending|during|command|>>>)\s{0,3}"
+    r"(?:in reply to|after|while sending|during|command|>>>)\s{1,12}"
     r"(rcpt to|rcpt|mail from|mail|end of data|data|helo|ehlo|connect|starttls|auth|lhlo)\b",
     re.I,
 )
@@ -40,7 +42,10 @@ _HOST_RES = (
     re.compile(r"\bhost\s{1,3}([A-Za-z0-9._-]{1,253})\s{0,3}\[[0-9A-Fa-f.:]{2,45}\]", re.I),
     re.compile(r"\bwhile talking to ([A-Za-z0-9._-]{1,253}?)\.?:", re.I),
     re.compile(r"^remote-mta:\s{0,3}(?:dns;\s{0,3})?\[?([A-Za-z0-9._:-]{1,253})", re.I | re.M),
-    re.compile(r"\b(?:connected to|connection to|mx host|remote host|server)\s{1,3}\[?([A-Za-z0-9._-]{3,253}\.[A-Za-z0-9]{1,63})\]?", re.I),
+    re.compile(
+        r"\b(?:connected to|connection to|mx host|remote host|server)\s{1,3}\[?([A-Za-z0-9._-]{3,253}\.[A-Za-z0-9]{1,63})\]?",
+        re.I,
+    ),
     re.compile(r"^([0-9]{1,3}(?:\.[0-9]{1,3}){3}) does not like recipient", re.I | re.M),
 )
 _SKIP_LOCAL = ("mailer-daemon", "postmaster", "abuse", "noreply", "no-reply")
@@ -175,6 +180,7 @@ _ERROR_LINE_RE = re.compile(
     r"(?:^|\s)[45]\d\d[ -]|[45]\.\d{1,3}\.\d{1,3}|<<<|said:|error|fail|reject|denied|refused|"
     r"unknown|invalid|not found|no such|does not exist|disabled|blocked|quota|full|timeout|"
     r"timed out|expired|too many|too large|exceed|unavailable|unrouteable|spam|virus|policy|"
+    r"delay|not listed|not delivered|undeliverable|could not|couldn't|unable|permanent|retry|"
     r"找不到|不存在|已满|已滿|拒绝|拒絕|退信",
     re.I,
 )
