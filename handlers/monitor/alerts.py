@@ -12,6 +12,7 @@ from knowledge.loader import load
 
 KINDS = ("listed", "delisted", "list_unreachable")
 WHOLE_LIST = "*"  # the target of a list_unreachable alert about a whole blocklist
+SHOW_ADDRESSES = 20
 FIX_STEPS = ("monitor.fix.1", "monitor.fix.2", "monitor.fix.3", "monitor.fix.4")
 
 
@@ -29,6 +30,7 @@ class Alert:
     why: str = ""
     at: float = 0.0
     since: float = 0.0  # list_unreachable: when the silence began
+    addresses: tuple[str, ...] = ()  # a range's addresses that changed together (target = range)
 
     @property
     def incident(self) -> str:
@@ -45,6 +47,7 @@ class Alert:
             "txt": self.txt,
             "delist_url": self.delist_url,
             "why": self.why,
+            **({"addresses": list(self.addresses)} if self.addresses else {}),
         }
 
     def payload(self) -> dict[str, Any]:
@@ -64,6 +67,7 @@ class Alert:
             why=str(data.get("why", "")),
             at=float(data.get("at", 0.0)),
             since=float(data.get("since", 0.0)),
+            addresses=tuple(str(a) for a in data.get("addresses", ())),
         )
 
 
@@ -85,6 +89,12 @@ def render_alert(alert: Alert, lang: str) -> Reply:
     kb = load()
     values = {"target": alert.target, "zone": alert.zone, "why": alert.why or "-"}
     fields: list[tuple[str, str]] = [(kb.text("monitor.field.zone", lang), alert.zone)]
+    if alert.addresses:
+        shown = ", ".join(alert.addresses[:SHOW_ADDRESSES])
+        more = len(alert.addresses) - SHOW_ADDRESSES
+        if more > 0:
+            shown += " " + kb.text("monitor.and_more", lang, count=more)
+        fields.append((kb.text("monitor.field.addresses", lang, count=len(alert.addresses)), shown))
     steps: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
     if alert.kind == "listed":

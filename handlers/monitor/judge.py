@@ -8,6 +8,7 @@ whole list failing its RFC 5782 health check, so it is reported once.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
@@ -16,6 +17,7 @@ from handlers.monitor.alerts import WHOLE_LIST, Alert
 from handlers.store import ListingState
 
 UNREACHABLE_AFTER = 3600.0  # seconds of silence before a list_unreachable alert
+GROUP_OVER = 3  # more addresses of one range changing at once on one list make one alert
 
 
 class Observed(Protocol):
@@ -126,12 +128,13 @@ def judge_listings(
 ) -> Judgement:
     """Every answer of a sweep; silences older than `unreachable_after` are grouped per entry."""
     out = Judgement()
+    changed: list[Alert] = []
     silent: dict[tuple[str, str], list[tuple[ListingState, str]]] = {}
     for s in seen:
         prev = previous.get((s.target, s.zone))
         alert, write = judge_listing(s, prev, now, delist_urls.get(s.zone, ""))
         if alert is not None:
-            out.alerts.append(alert)
+            changed.append(alert)
         if write is not None:
             out.writes.append(write)
         elif (
@@ -143,6 +146,7 @@ def judge_listings(
         ):
             entry = entry_of.get(s.target, s.target)
             silent.setdefault((entry, s.zone), []).append((prev, s.why))
+    out.alerts.extend(group_by_range(changed, entry_of))
     for (entry, zone), states in silent.items():
         since = min(p.unknown_since or now for p, _ in states)
         why = next((w for _, w in states if w), "")
@@ -151,4 +155,25 @@ def judge_listings(
         key = f"list_unreachable|{entry}|{zone}|{since:.3f}"
         out.alerts.append(Alert("list_unreachable", entry, zone, key, why=why, at=now, since=since))
         out.writes.extend(replace(p, checked_at=now, alerted_unreachable=True) for p, _ in states)
+    return out
+
+
+def group_by_range(alerts: list[Alert], entry_of: Mapping[str, str]) -> list[Alert]:
+    """One alert instead of many when several addresses of a watched range change together."""
+    groups: dict[tuple[str, str, str], list[Alert]] = {}
+    for a in alerts:
+        groups.setdefault((entry_of.get(a.target, a.target), a.zone, a.kind), []).append(a)
+    out: list[Alert] = []
+    for (entry, zone, kind), members in groups.items():
+        if len(members) <= GROUP_OVER:
+            out.extend(members)
+            continue
+        codes = tuple(sorted({c for m in members for c in m.codes}))
+        key = (
+            f"{kind}|{entry}|{zone}|"
+            + hashlib.sha256("\n".join(sorted(m.key for m in members)).encode()).hexdigest()[:16]
+        )
+        first = members[0]
+        addresses = tuple(m.target for m in members)
+        out.append(replace(first, target=entry, key=key, codes=codes, addresses=addresses))
     return out

@@ -194,6 +194,22 @@ def test_a_list_failing_its_health_check_is_reported_once_and_again_only_after_r
     assert len(judge_health([Check(Z, False, "timeout")], stored, 400.0).alerts) == 1
 
 
+def test_many_addresses_of_a_range_listed_together_make_one_alert() -> None:
+    ips = [f"192.0.2.{n}" for n in range(10)]
+    entry_of = dict.fromkeys(ips, "192.0.2.0/24") | {"198.51.100.1": "198.51.100.1"}
+    seen = [listed(ip) for ip in [*ips, "198.51.100.1"]]
+    judged = judge_listings(seen, {}, 50.0, entry_of=entry_of, delist_urls={})
+    assert [(a.target, len(a.addresses)) for a in judged.alerts] == [
+        ("192.0.2.0/24", 10),
+        ("198.51.100.1", 0),
+    ]
+    assert len(judged.writes) == 11  # every address keeps its own state
+    again = judge_listings(seen, {}, 90.0, entry_of=entry_of, delist_urls={})
+    assert again.alerts[0].key == judged.alerts[0].key
+    reply = render_alert(judged.alerts[0], "en")
+    assert "192.0.2.9" in str(reply.sections[0].fields)
+
+
 # --- a sweep over a fake checker -----------------------------------------------------------------
 
 
