@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -82,7 +83,12 @@ class SqlStore:
     async def watch_remove(self, target: str) -> bool:
         removed = await self.driver.execute("DELETE FROM watch WHERE target = ?", (target,))
         if removed:
-            await self.driver.execute("DELETE FROM listing WHERE target = ?", (target,))
+            names = _members(target)
+            for start in range(0, len(names), 500):
+                chunk = names[start : start + 500]
+                await self.driver.execute(
+                    f"DELETE FROM listing WHERE target IN ({', '.join('?' * len(chunk))})", chunk
+                )
         return removed > 0
 
     async def watch_list(self) -> list[WatchEntry]:
@@ -199,6 +205,19 @@ class SqlStore:
         await self.driver.execute(
             "DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder)
         )
+
+
+def _members(target: str) -> list[str]:
+    """The listing rows a watch entry owns: itself, and each address of a range."""
+    if "/" not in target:
+        return [target]
+    try:
+        network = ipaddress.ip_network(target, strict=False)
+    except ValueError:
+        return [target]
+    if network.num_addresses > 65536:
+        return [target]
+    return [target, *(str(a) for a in network)]
 
 
 def _listing(r: Row) -> ListingState:

@@ -62,6 +62,15 @@ async def test_the_watch_list_keeps_each_target_once_and_forgets_its_state_on_re
     assert [e.target for e in await st.watch_list()] == ["example.org"]
 
 
+async def test_removing_a_watched_range_forgets_the_state_of_its_addresses(st: SqlStore) -> None:
+    await st.watch_add(WatchEntry("192.0.2.0/24", "network", "console", 1.0))
+    await st.watch_add(WatchEntry("198.51.100.7", "ip", "console", 1.0))
+    for ip in ("192.0.2.9", "192.0.2.200", "198.51.100.7"):
+        await st.listing_put(ListingState(ip, "zen.example", "listed", ("127.0.0.2",), "", 1, 1))
+    assert await st.watch_remove("192.0.2.0/24")
+    assert [s.target for s in await st.listing_all()] == ["198.51.100.7"]
+
+
 async def test_listing_state_round_trips_and_is_replaced_per_target_and_zone(
     st: SqlStore,
 ) -> None:
