@@ -1,0 +1,242 @@
+"""The blocklist engine: query names, reading return codes, and bulk lookups on the real lab."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from collections.abc import AsyncIterator
+from typing import cast
+
+import pytest
+
+from handlers.dns_udp import TIMEOUT, Answer
+from handlers.dnsbl import (
+    DnsblClient,
+    Listing,
+    generic_blocklist,
+    guess_kind,
+    judge,
+    query_name,
+    zones_for,
+)
+from handlers.request import HandlerSettings
+from knowledge.model import Blocklist, ListCode, Text
+from tests.lab.dns import DnsLab, dns_lab  # noqa: F401
+
+REFUSED = ListCode("127.255.255.254", Text("query via public resolver", "經由公共解析器查詢"))
+SPAMHAUS_LIKE = Blocklist(
+    zone="zen.spamhaus.org",
+    type="ip",
+    operator="Spamhaus",
+    codes=(ListCode("127.0.0.2", Text("SBL", "SBL")), ListCode("127.0.0.4", Text("XBL", "XBL"))),
+    error_codes=(REFUSED,),
+    delist_url="https://check.spamhaus.org/",
+    default=True,
+    description=Text("ZEN", "ZEN"),
+    ipv6=True,
+)
+
+
+def test_query_names_reverse_ipv4_octets_and_ipv6_nibbles_and_keep_domains() -> None:
+    assert query_name("192.0.2.99", "zen.spamhaus.org") == "99.2.0.192.zen.spamhaus.org"
+    assert query_name("2001:db8::1", "zen.spamhaus.org") == (
+        "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.zen.spamhaus.org"
+    )
+    assert query_name("Example.COM.", "dbl.spamhaus.org") == "example.com.dbl.spamhaus.org"
+
+
+def test_nxdomain_is_clear_and_several_codes_are_one_listing_with_the_txt() -> None:
+    clear = judge("192.0.2.1", SPAMHAUS_LIKE, Answer(3), None)
+    assert clear.state == "clear"
+    listed = judge(
+        "192.0.2.1",
+        SPAMHAUS_LIKE,
+        Answer(0, ("127.0.0.4", "127.0.0.2")),
+        Answer(0, texts=("see https://check.spamhaus.org/",)),
+    )
+    assert listed == Listing(
+        "192.0.2.1",
+        "zen.spamhaus.org",
+        "listed",
+        ("127.0.0.2", "127.0.0.4"),
+        "see https://check.spamhaus.org/",
+    )
+
+
+@pytest.mark.parametrize(
+    ("codes", "why"),
+    [
+        (("127.255.255.254",), "public resolver"),
+        (("127.255.255.255",), "error code"),
+        (("127.0.0.1",), "not a listing code"),
+        (("198.51.100.7",), "outside 127.0.0.0/8"),
+        (("127.0.0.2", "127.255.255.254"), "public resolver"),
+    ],
+)
+def test_error_and_refusal_codes_are_unknown_never_listed(codes: tuple[str, ...], why: str) -> None:
+    result = judge("192.0.2.1", SPAMHAUS_LIKE, Answer(0, codes), None)
+    assert result.state == "unknown"
+    assert why in result.why
+
+
+def test_timeouts_and_servfail_are_unknown_with_the_reason() -> None:
+    assert judge("192.0.2.1", SPAMHAUS_LIKE, Answer(TIMEOUT), None).why.startswith("timeout")
+    assert judge("192.0.2.1", SPAMHAUS_LIKE, Answer(2), None).why == "SERVFAIL"
+
+
+def test_unknown_zone_names_become_generic_lists_of_a_guessed_kind() -> None:
+    settings = HandlerSettings(dnsbl_zones=("bl1.dnsbl.lab.test", "dbl.example.net"))
+    assert [b.zone for b in zones_for(settings, "ip")] == ["bl1.dnsbl.lab.test"]
+    assert [b.zone for b in zones_for(settings, "domain")] == ["dbl.example.net"]
+    assert guess_kind("multi.uribl.com") == "domain"
+    assert guess_kind("bl.spamcop.net") == "ip"
+
+
+def test_the_shipped_defaults_have_ip_and_domain_lists() -> None:
+    ip_lists = zones_for(HandlerSettings(), "ip")
+    assert ip_lists and all(b.type == "ip" for b in ip_lists)
+    assert all(b.type == "domain" for b in zones_for(HandlerSettings(), "domain"))
+
+
+# --- on the lab ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def client(dns_lab: DnsLab) -> AsyncIterator[DnsblClient]:  # noqa: F811
+    c = DnsblClient(HandlerSettings(resolvers=(dns_lab.resolver,), dns_timeout=2.0))
+    yield c
+    await c.close()
+
+
+def lab_list(zone: str, kind: str = "ip") -> Blocklist:
+    return SPAMHAUS_LIKE if zone == "zen.spamhaus.org" else generic_blocklist(zone, kind)
+
+
+@pytest.mark.lab
+async def test_a_lab_ip_on_zen_has_all_its_codes_and_txt(client: DnsblClient) -> None:
+    [zen] = await client.lookup(["127.0.1.10"], [lab_list("zen.spamhaus.org")])
+    assert zen.state == "listed"
+    assert zen.codes == ("127.0.0.4", "127.0.0.10")
+    assert "PBL" in zen.txt and "XBL" in zen.txt
+
+
+@pytest.mark.lab
+async def test_refusing_dead_and_clean_lists_are_told_apart(client: DnsblClient) -> None:
+    zones = [lab_list("sbl.spamhaus.org"), lab_list("dead.dnsbl.test"), lab_list("bl.spamcop.net")]
+    refused, dead, clean = await client.lookup(["127.0.1.9"], zones)
+    assert (refused.state, refused.codes) == ("unknown", ("127.255.255.254",))
+    assert (dead.state, dead.why) == ("unknown", "SERVFAIL")
+    assert clean.state == "clear"
+
+
+@pytest.mark.lab
+async def test_ipv6_addresses_and_domains_go_to_their_lists(client: DnsblClient) -> None:
+    zones = [lab_list("zen.spamhaus.org"), lab_list("dbl.spamhaus.org", "domain")]
+    v6, domain, clean = await client.lookup(
+        ["2001:db8:bad::25", "listed.lab.test", "good.lab.test"], zones
+    )
+    assert (v6.zone, v6.state, v6.codes) == ("zen.spamhaus.org", "listed", ("127.0.0.2",))
+    assert (domain.zone, domain.state, domain.codes) == (
+        "dbl.spamhaus.org",
+        "listed",
+        ("127.0.1.2",),
+    )
+    assert (clean.zone, clean.state) == ("dbl.spamhaus.org", "clear")
+
+
+@pytest.mark.lab
+async def test_health_uses_the_rfc_5782_test_points(client: DnsblClient) -> None:
+    zones = [
+        lab_list("zen.spamhaus.org"),
+        lab_list("sbl.spamhaus.org"),
+        lab_list("everything.dnsbl.lab.test"),
+        lab_list("dead.dnsbl.test"),
+        lab_list("dbl.spamhaus.org", "domain"),
+    ]
+    health = {h.zone: h for h in await client.health(zones)}
+    assert health["zen.spamhaus.org"].ok and health["dbl.spamhaus.org"].ok
+    assert "127.255.255.254" in health["sbl.spamhaus.org"].why
+    assert "127.0.0.1 is listed" in health["everything.dnsbl.lab.test"].why
+    assert "SERVFAIL" in health["dead.dnsbl.test"].why
+
+
+@pytest.mark.lab
+async def test_a_changed_zone_file_is_seen_by_the_next_lookup(
+    dns_lab: DnsLab,  # noqa: F811
+    client: DnsblClient,
+) -> None:
+    spamcop = [lab_list("bl.spamcop.net")]
+    assert (await client.lookup(["127.0.7.7"], spamcop))[0].state == "clear"
+    dns_lab.set_entries("bl.spamcop.net", ["127.0.0.2", "127.0.7.7 :127.0.0.2:reported"])
+    try:
+        listed = (await client.lookup(["127.0.7.7"], spamcop))[0]
+        assert (listed.state, listed.txt) == ("listed", "reported")
+    finally:
+        dns_lab.set_entries("bl.spamcop.net", ["127.0.0.2"])
+    assert (await client.lookup(["127.0.7.7"], spamcop))[0].state == "clear"
+
+
+@pytest.mark.lab
+async def test_a_bulk_sweep_lists_exactly_the_listed_addresses(
+    dns_lab: DnsLab,  # noqa: F811
+    client: DnsblClient,
+) -> None:
+    base = int(ipaddress.IPv4Address("127.1.0.0"))
+    ips = [str(ipaddress.IPv4Address(base + i)) for i in range(256)]
+    dns_lab.set_entries("bl1.dnsbl.lab.test", ["127.0.0.2", *ips[::50]])
+    try:
+        zones = [lab_list(z) for z in dns_lab.bench_ip_zones if z != "sbl.spamhaus.org"]
+        results = await client.lookup(ips, zones)
+    finally:
+        dns_lab.set_entries("bl1.dnsbl.lab.test", ["127.0.0.2"])
+    assert len(results) == len(ips) * len(zones)
+    listed = {(r.target, r.zone) for r in results if r.state == "listed"}
+    assert listed == {(ip, "bl1.dnsbl.lab.test") for ip in ips[::50]}
+    assert all(r.state == "clear" for r in results if (r.target, r.zone) not in listed)
+
+
+class DropFirstAttempt(asyncio.DatagramProtocol):
+    """A DNS server that ignores the first query for each name and answers NXDOMAIN after."""
+
+    def __init__(self) -> None:
+        self.seen: set[bytes] = set()
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
+        question = data[12:]
+        if question not in self.seen:
+            self.seen.add(question)
+            return
+        assert self.transport is not None
+        header = data[:2] + bytes((0x81, 0x83)) + data[4:6] + b"\x00\x00\x00\x00" + data[10:12]
+        self.transport.sendto(header + question, addr)
+
+
+async def test_dropped_queries_are_retried_and_silence_becomes_a_timeout() -> None:
+    loop = asyncio.get_running_loop()
+    transport, _ = await loop.create_datagram_endpoint(
+        DropFirstAttempt, local_addr=("127.0.0.1", 0)
+    )
+    silent, _ = await loop.create_datagram_endpoint(
+        asyncio.DatagramProtocol, local_addr=("127.0.0.1", 0)
+    )
+    try:
+        lists = [generic_blocklist("bl.example.test", "ip")]
+        lossy = DnsblClient(
+            HandlerSettings(resolvers=(transport.get_extra_info("sockname"),), dns_timeout=0.6)
+        )
+        results = await lossy.lookup(["192.0.2.1", "192.0.2.2"], lists)
+        await lossy.close()
+        assert [r.state for r in results] == ["clear", "clear"]
+        mute = DnsblClient(
+            HandlerSettings(resolvers=(silent.get_extra_info("sockname"),), dns_timeout=0.3)
+        )
+        [result] = await mute.lookup(["192.0.2.1"], lists)
+        await mute.close()
+        assert (result.state, result.why[:7]) == ("unknown", "timeout")
+    finally:
+        transport.close()
+        silent.close()
