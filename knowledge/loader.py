@@ -82,11 +82,18 @@ class KnowledgeBase:
         return self.texts[key].get(lang).format(**values)
 
     def status(self, code: str) -> StatusCode | None:
-        """The meaning of an enhanced status code such as 5.7.26 (looked up as X.7.26)."""
-        parts = code.split(".")
-        if len(parts) != 3:
+        """The meaning of an enhanced status code such as 5.7.26 (looked up as X.7.26).
+
+        A detail the registry does not know (5.7.99) falls back to its subject (X.7), and
+        an unknown subject to its class (5.X.X); a malformed code gives None.
+        """
+        parts = code.strip().split(".")
+        if len(parts) != 3 or not all(p.isdigit() for p in parts) or parts[0] not in "245":
             return None
-        return self.status_codes.get("X." + parts[1] + "." + parts[2])
+        for key in (f"X.{parts[1]}.{parts[2]}", f"X.{parts[1]}", f"{parts[0]}.X.X"):
+            if key in self.status_codes:
+                return self.status_codes[key]
+        return None
 
 
 class _File:
@@ -188,7 +195,10 @@ def _list_codes(f: _File, items: Any, where: str) -> tuple[ListCode, ...]:
         w = f"{where}[{i}]"
         if not isinstance(item, Mapping):
             raise f.fail(w, "expected a table")
-        out.append(ListCode(code=f.string(item, "code", w), meaning=f.text(item, w)))
+        listed = item.get("listed", True)
+        if not isinstance(listed, bool):
+            raise f.fail(w, "`listed` must be true or false")
+        out.append(ListCode(code=f.string(item, "code", w), meaning=f.text(item, w), listed=listed))
     return tuple(out)
 
 
@@ -212,6 +222,7 @@ def _load_blocklists(f: _File) -> dict[str, Blocklist]:
             access=str(d.get("access", "")),
             txt=bool(d.get("txt", True)),
             ipv6=bool(d.get("ipv6", False)),
+            bitmask=bool(d.get("bitmask", False)),
         )
     return lists
 

@@ -90,6 +90,7 @@ class ListCode:
 
     code: str
     meaning: Text
+    listed: bool = True  # False for answers that are no bad mark (allowlist, good reputation)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,12 +108,29 @@ class Blocklist:
     access: str = ""
     txt: bool = True
     ipv6: bool = False
+    bitmask: bool = False  # the last octet is a sum of flags (SURBL, URIBL)
 
     def meaning(self, code: str) -> ListCode | None:
         for c in self.codes:
             if c.code == code:
                 return c
         return None
+
+    def meanings(self, code: str) -> tuple[ListCode, ...]:
+        """Every code an answer stands for: one for plain lists, each set flag for bitmask lists."""
+        exact = self.meaning(code)
+        if exact is not None or not self.bitmask:
+            return (exact,) if exact is not None else ()
+        prefix, _, last = code.rpartition(".")
+        if not last.isdigit():
+            return ()
+        value = int(last)
+        found = []
+        for c in self.codes:
+            c_prefix, _, c_last = c.code.rpartition(".")
+            if c_prefix == prefix and c_last.isdigit() and value & int(c_last) == int(c_last):
+                found.append(c)
+        return tuple(found)
 
     def error(self, code: str) -> ListCode | None:
         for c in self.error_codes:
