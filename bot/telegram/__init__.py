@@ -1,0 +1,1 @@
+"""The Telegram adapter on python-telegram-bot: commands, pasted bounces and alerts."""

@@ -1,0 +1,133 @@
+"""The Telegram adapter: a python-telegram-bot Application (long polling or webhook) and alerts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from starlette.routing import BaseRoute
+from telegram import Update
+from telegram.ext import AIORateLimiter, Application, MessageHandler, filters
+
+from bot.config import Settings
+from bot.telegram.delivery import send_reply
+from bot.telegram.handlers import Ask, Responder, on_error
+from bot.telegram.webhook import webhook_route
+from handlers.reply import Reply
+from handlers.store import Store
+
+log = logging.getLogger("mailtriage.telegram")
+
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+
+MAX_RETRIES = 3  # RetryAfter (429) answers waited out per request before giving up
+CONCURRENT_UPDATES = 8
+
+
+def file_url(api_url: str) -> str:
+    """Bot API file URL beside `api_url` (https://api.telegram.org/bot -> .../file/bot)."""
+    head, slash, tail = api_url.rstrip("/").rpartition("/")
+    return f"{head}{slash}file/{tail}" if slash else api_url
+
+
+def alert_target(value: str) -> tuple[int | str, int | None]:
+    """TELEGRAM_ALERT_CHAT as (chat id, topic id): "-1001234" or "-1001234:7" or "@channel"."""
+    chat, sep, topic = value.strip().rpartition(":")
+    if not sep or not topic.isdigit():
+        chat, topic = value.strip(), ""
+    chat_id: int | str = int(chat) if chat.lstrip("-").isdigit() else chat
+    return chat_id, int(topic) if topic else None
+
+
+def build_application(settings: Settings, webhook: bool) -> AnyApplication:
+    token = settings.telegram_bot_token
+    if not token:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    builder = (
+        Application.builder()
+        .token(token)
+        .base_url(settings.telegram_api_url)
+        .base_file_url(file_url(settings.telegram_api_url))
+        .rate_limiter(AIORateLimiter(max_retries=MAX_RETRIES))
+        .concurrent_updates(CONCURRENT_UPDATES)
+    )
+    if webhook:
+        builder = builder.updater(None)
+    application: AnyApplication = builder.build()
+    return application
+
+
+class TelegramAdapter:
+    """Receives messages by long polling (or a webhook) and posts alerts to the alert chat."""
+
+    name = "telegram"
+
+    def __init__(
+        self, settings: Settings, ask: Ask, store: Store, *, stop_timeout: float = 30.0
+    ) -> None:
+        self.settings = settings
+        self.stop_timeout = stop_timeout
+        self.webhook = bool(settings.telegram_webhook_url)
+        self.application = build_application(settings, self.webhook)
+        self.application.add_handler(
+            MessageHandler(
+                filters.UpdateType.MESSAGE & (filters.TEXT | filters.CAPTION),
+                Responder(settings, ask, store),
+            )
+        )
+        self.application.add_error_handler(on_error)
+        self._init_lock = asyncio.Lock()
+        self._initialized = False
+
+    async def _initialize(self) -> None:
+        async with self._init_lock:
+            if not self._initialized:
+                await self.application.initialize()
+                self._initialized = True
+
+    async def start(self) -> None:
+        await self._initialize()
+        app = self.application
+        if self.webhook:
+            await app.start()
+            await app.bot.set_webhook(
+                url=self.settings.telegram_webhook_url or "",
+                secret_token=self.settings.telegram_webhook_secret,
+                allowed_updates=[Update.MESSAGE],
+            )
+            log.info("telegram: webhook mode, as @%s", app.bot.username)
+        else:
+            assert app.updater is not None
+            await app.updater.start_polling(allowed_updates=[Update.MESSAGE])
+            await app.start()
+            log.info("telegram: long polling, as @%s", app.bot.username)
+
+    async def stop(self) -> None:
+        app = self.application
+        try:
+            async with asyncio.timeout(self.stop_timeout):
+                if app.updater is not None and app.updater.running:
+                    await app.updater.stop()
+                if app.running:
+                    await app.stop()  # waits for the updates being answered
+        except TimeoutError:
+            log.warning("telegram: answers still in flight after %ss; stopping", self.stop_timeout)
+        if self._initialized:
+            await app.shutdown()
+            self._initialized = False
+
+    def routes(self) -> list[BaseRoute]:
+        if not self.webhook:
+            return []
+        return [webhook_route(self.application, self.settings.telegram_webhook_secret or "")]
+
+    async def post_alert(self, reply: Reply, thread_ref: str | None) -> str:
+        """Post to TELEGRAM_ALERT_CHAT (and its topic); follow-ups reply to `thread_ref`."""
+        if not self.settings.telegram_alert_chat:
+            raise RuntimeError("TELEGRAM_ALERT_CHAT is not set")
+        await self._initialize()
+        chat_id, topic = alert_target(self.settings.telegram_alert_chat)
+        reply_to = int(thread_ref) if thread_ref and thread_ref.isdigit() else None
+        first = await send_reply(self.application.bot, chat_id, reply, reply_to, topic)
+        return thread_ref if reply_to is not None and thread_ref else str(first)

@@ -1,0 +1,148 @@
+"""The python-telegram-bot callbacks: a Telegram message in, a Request to `ask`, the Reply out."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable
+
+from telegram import Message, Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot.config import Settings
+from bot.telegram.delivery import send_reply
+from handlers.dispatch import new_incident_id
+from handlers.reply import Kind, Reply, Status
+from handlers.request import Request
+from handlers.store import Store
+from knowledge.loader import load
+
+log = logging.getLogger("mailtriage.telegram")
+
+Ask = Callable[[Request], Awaitable[Reply | None]]
+
+_ADDRESSED_COMMAND = re.compile(r"^/[A-Za-z0-9_]+@([A-Za-z0-9_]+)")
+
+
+def topic_of(message: Message) -> int | None:
+    """The forum topic a message is in (None outside forum topics and in the General topic)."""
+    return message.message_thread_id if message.is_topic_message else None
+
+
+def to_request(message: Message, bot_id: int, bot_username: str) -> Request | None:
+    """The Request for a message, or None when it is not for us (a command for another bot)."""
+    text = message.text or message.caption or ""
+    if not text.strip():
+        return None
+    private = message.chat.type == ChatType.PRIVATE
+    addressed = _ADDRESSED_COMMAND.match(text.lstrip())
+    if addressed and addressed.group(1).lower() != bot_username.lower():
+        return None
+    mention = re.compile(rf"@{re.escape(bot_username)}\b", re.IGNORECASE) if bot_username else None
+    mentioned = bool(mention and mention.search(text))
+    if mention and mentioned and not text.lstrip().startswith("/"):
+        text = mention.sub("", text, count=1).strip()
+    replied = message.reply_to_message
+    reply_to_bot = bool(replied and replied.from_user and replied.from_user.id == bot_id)
+    topic = topic_of(message)
+    user = message.from_user.id if message.from_user else message.chat.id
+    return Request(
+        text=text,
+        user=str(user),
+        platform="telegram",
+        channel=str(message.chat.id),
+        thread=None if topic is None else str(topic),
+        explicit=private or text.lstrip().startswith("/") or mentioned or reply_to_bot,
+    )
+
+
+def refusal_key(settings: Settings, req: Request) -> str | None:
+    """Which refusal text applies to `req` under the allow lists, or None when it is allowed."""
+    if settings.telegram_allowed_chats and req.channel not in settings.telegram_allowed_chats:
+        return "telegram.refused.chat"
+    if settings.telegram_allowed_users and req.user not in settings.telegram_allowed_users:
+        return "telegram.refused.user"
+    return None
+
+
+class Responder:
+    """Answers every message update: dedup, allow lists, `ask`, then the reply in place."""
+
+    def __init__(self, settings: Settings, ask: Ask, store: Store) -> None:
+        self.settings = settings
+        self.ask = ask
+        self.store = store
+
+    async def _lang(self, req: Request) -> str:
+        try:
+            chosen = await self.store.get_lang(req.platform, req.user)
+        except Exception:
+            log.warning("could not read the language preference", exc_info=True)
+            chosen = None
+        return chosen or self.settings.lang
+
+    async def _answer(self, req: Request) -> Reply | None:
+        key = refusal_key(self.settings, req)
+        if key is not None:
+            if not req.explicit:
+                return None
+            lang = await self._lang(req)
+            kb = load()
+            return Reply(
+                title=kb.text("title.refused", lang),
+                summary=kb.text(key, lang, chat=req.channel, user=req.user),
+                status=Status.WARN,
+                lang=lang,
+                kind=Kind.REFUSAL,
+            )
+        try:
+            return await self.ask(req)
+        except Exception:
+            incident = new_incident_id()
+            log.exception("answering a telegram message crashed (incident %s)", incident)
+            lang = await self._lang(req)
+            kb = load()
+            return Reply(
+                title=kb.text("title.failed", lang),
+                summary=kb.text("error.crash", lang, incident=incident),
+                status=Status.UNKNOWN,
+                lang=lang,
+                kind=Kind.ERROR,
+                incident_id=incident,
+            )
+
+    async def __call__(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.message
+        if message is None:
+            return
+        bot = context.bot
+        req = to_request(message, bot.id, bot.username or "")
+        if req is None:
+            return
+        if not await self.store.claim_event(f"telegram:{update.update_id}", time.time()):
+            log.info("telegram update %s was answered before; skipped", update.update_id)
+            return
+        reply = await self._answer(req)
+        if reply is None:
+            return
+        try:
+            await send_reply(bot, message.chat.id, reply, message.message_id, topic_of(message))
+        except TelegramError as exc:
+            log.error(
+                "could not send the answer to chat %s (incident %s): %s",
+                message.chat.id,
+                new_incident_id(),
+                exc,
+            )
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """PTB's error handler: log whatever escaped a callback, with an incident id, and go on."""
+    log.error(
+        "telegram update handling failed (incident %s)",
+        new_incident_id(),
+        exc_info=context.error,
+    )

@@ -1,0 +1,1 @@
+"""Fake chat platform APIs served on loopback for tests."""
