@@ -14,18 +14,31 @@ _LOCK_KEY = 0x6D61696C  # advisory lock serialising migrations across replicas
 
 
 class PostgresDriver:
-    def __init__(self, conn: psycopg.AsyncConnection[Any]) -> None:
+    def __init__(
+        self, conn: psycopg.AsyncConnection[Any], url: str = "", connect_timeout: float = 10.0
+    ) -> None:
         self._conn = conn
+        self._url = url
+        self._timeout = connect_timeout
         self._lock = asyncio.Lock()
 
     @classmethod
     async def connect(cls, url: str, connect_timeout: float = 10.0) -> PostgresDriver:
         url = url.replace("postgresql+psycopg://", "postgresql://", 1)
         url = url.replace("postgres://", "postgresql://", 1)
-        conn = await psycopg.AsyncConnection.connect(
+        return cls(await cls._open(url, connect_timeout), url, connect_timeout)
+
+    @staticmethod
+    async def _open(url: str, connect_timeout: float) -> psycopg.AsyncConnection[Any]:
+        return await psycopg.AsyncConnection.connect(
             url, autocommit=True, connect_timeout=int(connect_timeout)
         )
-        return cls(conn)
+
+    async def _connection(self) -> psycopg.AsyncConnection[Any]:
+        """The connection, opened again after the server dropped it (restart, failover)."""
+        if self._conn.closed and self._url:
+            self._conn = await self._open(self._url, self._timeout)
+        return self._conn
 
     @staticmethod
     def _sql(sql: str) -> str:
@@ -33,12 +46,14 @@ class PostgresDriver:
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         async with self._lock:
-            cur = await self._conn.execute(self._sql(sql), tuple(params))
+            conn = await self._connection()
+            cur = await conn.execute(self._sql(sql), tuple(params))
             return cur.rowcount
 
     async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         async with self._lock:
-            cur = await self._conn.execute(self._sql(sql), tuple(params))
+            conn = await self._connection()
+            cur = await conn.execute(self._sql(sql), tuple(params))
             return [tuple(r) for r in await cur.fetchall()]
 
     async def script(self, statements: Sequence[str], version: int) -> None:

@@ -177,3 +177,25 @@ async def test_an_unreachable_database_is_named_without_its_password() -> None:
 async def test_a_sqlite_url_without_a_path_is_refused_with_the_expected_form() -> None:
     with pytest.raises(StoreError, match="sqlite:///"):
         await open_store("sqlite:relative.db")
+
+
+@pytest.mark.lab
+async def test_a_postgresql_store_reconnects_after_the_server_dropped_it(
+    postgres_url: str,  # noqa: F811
+) -> None:
+    import psycopg
+
+    st = await open_store(postgres_url)
+    try:
+        await st.set_lang("slack", "U1", "zh-TW")
+        db = postgres_url.rsplit("/", 1)[1]
+        admin = postgres_url.rsplit("/", 1)[0] + "/postgres"
+        async with await psycopg.AsyncConnection.connect(admin, autocommit=True) as conn:
+            await conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (db,)
+            )
+        with pytest.raises(psycopg.OperationalError):
+            await st.get_lang("slack", "U1")  # the call in flight fails, no retry behind its back
+        assert await st.get_lang("slack", "U1") == "zh-TW"  # the next one reconnects
+    finally:
+        await st.close()
