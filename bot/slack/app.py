@@ -14,6 +14,7 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
+from bot.render.slack import escape
 from bot.slack.events import (
     COMMANDS,
     SHORTCUT_ID,
@@ -49,7 +50,8 @@ def build_app(settings: Settings, client: AsyncWebClient, responder: Responder) 
     async def on_command(ack: Ack, body: Mapping[str, Any], request: AsyncBoltRequest) -> None:
         inc = from_command(body)
         lang = await responder.lang(inc.user)
-        await ack(text=load().text("slack.working", lang, command=inc.text[:200]))
+        working = load().text("slack.working", lang, command=escape(inc.text[:200]))
+        await ack(text=working, response_type="ephemeral")
         await responder.answer(inc, _retry(request))
 
     for name in COMMANDS:
