@@ -268,6 +268,7 @@ def postfix_peer() -> Iterator[PostfixPeer]:
     user must be able to reach the queue.
     """
     root = Path(tempfile.mkdtemp(prefix="mailtriage-postfix-"))
+    root.chmod(0o755)
     try:
         with running(root / "postfix") as peer:
             yield peer
