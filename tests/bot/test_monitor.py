@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -14,8 +16,10 @@ import pytest
 from bot.config import ConfigError, load_settings
 from bot.monitor import Monitor, backoff
 from bot.runtime import Runtime
+from handlers.dnsbl import Listing, ZoneHealth
 from handlers.monitor.alerts import WHOLE_LIST
 from handlers.reply import Reply
+from knowledge.model import Blocklist
 from tests.lab.dns import DnsLab, dns_lab  # noqa: F401
 from tests.lab.postgres import postgres_server, postgres_url  # noqa: F401
 
@@ -229,6 +233,90 @@ def test_two_monitor_processes_on_one_postgresql_raise_one_alert(
     procs = [mailtriage(values, "--once", "--json") for _ in range(2)]
     alerts = [a for p in procs for a in alerts_of(p)]
     assert [(a["kind"], a["target"]) for a in alerts] == [("listed", LISTED)]
+
+
+class FakeLists:
+    """A DNSBL engine stand-in for the runtime tests that need no DNS: `listed` is the truth."""
+
+    def __init__(self, listed: set[str]) -> None:
+        self.listed = listed
+
+    async def lookup(self, targets: Sequence[str], zones: Sequence[Blocklist]) -> list[Listing]:
+        return [
+            Listing(t, z.zone, "listed", ("127.0.0.2",), "lab")
+            if t in self.listed
+            else Listing(t, z.zone, "clear")
+            for t in targets
+            for z in zones
+        ]
+
+    async def health(self, zones: Sequence[Blocklist]) -> list[ZoneHealth]:
+        return [ZoneHealth(z.zone, True) for z in zones]
+
+
+def quiet_settings(tmp_path: Path, **more: str) -> dict[str, str]:
+    return {
+        "MAILTRIAGE_DB": f"sqlite:///{tmp_path / 'm.db'}",
+        "MAILTRIAGE_DNSBL_ZONES": "bl1.dnsbl.lab.test",
+        **more,
+    }
+
+
+async def test_a_chat_that_is_down_holds_back_neither_the_other_chat_nor_its_own_order(
+    tmp_path: Path,
+) -> None:
+    clock, up, down = Clock(), Chat("up"), Chat("down")
+    down.down = True
+    runtime = await Runtime.open(
+        load_settings(environ=quiet_settings(tmp_path, MAILTRIAGE_WATCH="192.0.2.1,192.0.2.2"))
+    )
+    lists = FakeLists({"192.0.2.1", "192.0.2.2"})
+    monitor = Monitor(runtime, [up, down], holder="a", clock=clock, checker=lists)
+    try:
+        assert len(await monitor.run_once() or []) == 2
+        assert len(up.posts) == 2 and down.posts == []
+        lists.listed.clear()  # both delisted while the chat is still down
+        clock.now += 10
+        assert len(await monitor.run_once() or []) == 2
+        down.down = False
+        clock.now += backoff(0)
+        await monitor.deliver_due()
+        kinds = [(k, t) for k, t, _ in down.kinds()]
+        assert kinds == [
+            ("listed", "192.0.2.1"),
+            ("listed", "192.0.2.2"),
+            ("delisted", "192.0.2.1"),
+            ("delisted", "192.0.2.2"),
+        ]
+        assert [ref for _, ref in down.posts] == [None, None, "msg-1", "msg-2"]
+    finally:
+        await runtime.close()
+
+
+async def test_the_loop_sweeps_delivers_and_hands_the_lease_back_when_stopped(
+    tmp_path: Path,
+) -> None:
+    chat = Chat()
+    values = quiet_settings(
+        tmp_path, MAILTRIAGE_WATCH="192.0.2.1", MAILTRIAGE_MONITOR_INTERVAL="0.05"
+    )
+    runtime = await Runtime.open(load_settings(environ=values))
+    monitor = Monitor(runtime, [chat], holder="a", checker=FakeLists({"192.0.2.1"}))
+    stop = asyncio.Event()
+    task = asyncio.create_task(monitor.run(stop))
+    try:
+        for _ in range(200):
+            if chat.posts:
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.2)  # several more sweeps: still one alert
+        stop.set()
+        await asyncio.wait_for(task, 5)
+        assert chat.kinds() == [("listed", "192.0.2.1", "bl1.dnsbl.lab.test")]
+        assert await runtime.store.lease_acquire("monitor", "b", 60, time.time())
+    finally:
+        stop.set()
+        await runtime.close()
 
 
 async def test_a_dead_replica_hands_the_lease_over(tmp_path: Path, monitors: list[Monitor]) -> None:
