@@ -62,8 +62,8 @@ def generic_blocklist(zone: str, kind: str) -> Blocklist:
 
 def guess_kind(zone: str) -> str:
     """ip or domain for a zone name the knowledge base does not know (dbl, uribl... are domain)."""
-    first = zone.split(".")[0]
-    return "domain" if any(h in first for h in _DOMAIN_HINTS) else "ip"
+    labels = zone.split(".")[:-1]
+    return "domain" if any(h in label for label in labels for h in _DOMAIN_HINTS) else "ip"
 
 
 def zones_for(settings: HandlerSettings, kind: str) -> list[Blocklist]:
