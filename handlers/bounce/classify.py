@@ -90,6 +90,8 @@ def reason_of(found: Found) -> str:
     stage = found.stage
     if stage is None and found.recipient and found.recipient.lower() in text:
         stage = "RCPT"  # a reply naming the recipient is the answer to RCPT TO
+    if stage is None and not found.whole:
+        stage = "RCPT"  # a pasted line without context: most unknown-user answers come at RCPT
     if reason == "userunknown" and coded != "userunknown" and stage != "RCPT":
         # an unknown-user answer given after DATA (or at an unknown stage with a vague status) is
         # the recipient's filter speaking, not the directory

@@ -181,6 +181,7 @@ def read_message(msg: Part) -> tuple[str, list[Found]]:
     general = scan.error_lines(section) or " ".join(section.split())[: scan.MAX_DIAGNOSTIC]
     delayed = bool(_DELAY_SUBJECT_RE.search(subject))
     for f in found:
+        f.whole = True
         if delayed and not f.action:
             f.action = "delayed"
         if not _informative(f.diagnostic) and general:

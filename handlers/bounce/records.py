@@ -43,3 +43,4 @@ class Found:
     stage: str | None = None
     diagnostic_type: str = ""
     hint: str | None = None  # a reason the report's structure already says (ARF, auto-reply)
+    whole: bool = False  # read from a whole bounce message (not a fragment someone pasted)

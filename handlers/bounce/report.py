@@ -56,17 +56,25 @@ def _blocklist(text: str) -> str | None:
     return None
 
 
+_IP_GOOD_CONTEXT = ("client", " ip", "ip ", "ip=", "listed", "blocked", "query", "sender", "connecting", "source", "from [", "from ")
+_IP_BAD_CONTEXT = ("giving up on", "said:", "talking to", "remote host")
+
+
 def _blocked_ip(text: str) -> str | None:
-    for m in _IPV4_RE.finditer(text):
-        try:
-            ip = ipaddress.ip_address(m.group(1))
-        except ValueError:
+    """The IP the text says was refused: the one next to `client`, `listed`, `blocked`..."""
+    best: tuple[int, str] | None = None
+    for m in _IPV4_RE.finditer(text[:20_000]):
+        ip = ipaddress.ip_address(m.group(1))
+        documentation = str(ip).startswith(("192.0.2.", "198.51.100.", "203.0.113."))
+        if not (ip.is_global or documentation):
             continue
-        if ip.is_global or ip.is_reserved is False and not ip.is_private and not ip.is_loopback:
-            return str(ip)
-        if str(ip).startswith(("192.0.2.", "198.51.100.", "203.0.113.")):
-            return str(ip)  # documentation ranges: examples and tests
-    return None
+        before = text[max(0, m.start() - 30) : m.start()].lower()
+        after = text[m.end() : m.end() + 20].lower()
+        score = sum(2 for w in _IP_GOOD_CONTEXT if w in before)
+        score -= sum(3 for w in _IP_BAD_CONTEXT if w in before) + (3 if "does not like" in after else 0)
+        if best is None or score > best[0]:
+            best = (score, str(ip))
+    return best[1] if best else None
 
 
 def _is_failure(f: Found) -> bool:
