@@ -51,13 +51,14 @@ def _meaning(t: Track, kb: KnowledgeBase, lang: str) -> tuple[str, tuple[str, ..
     if reason is None and status is not None and status.reason:
         reason = status.reason
     known = kb.reasons.get(reason or "")
+    step = t.failed_step.value or "unknown"
     if known is not None and reason not in ("undefined", "delivered"):
         parts.append(f"{known.title.get(lang)}: {known.summary.get(lang)}")
         fix.extend(known.fix.get(lang))
-    step = t.failed_step.value or "unknown"
-    if t.failed_step is not Step.NONE:
+    elif t.failed_step is not Step.NONE:
         parts.append(kb.text(f"conntrack.meaning.{step}", lang))
-    fix.append(kb.text(f"conntrack.fix.{step}", lang))
+    if not fix:
+        fix.append(kb.text(f"conntrack.fix.{step}", lang))
     return "\n".join(parts), tuple(fix)
 
 

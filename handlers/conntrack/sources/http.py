@@ -64,7 +64,7 @@ class ApplianceClient:
 
     def fail(self, key: str, **values: object) -> ApplianceError:
         text = load().text(key, self.lang, appliance=self.name, url=public_url(self.base), **values)
-        log.warning("appliance request failed: %s", text)
+        log.info("appliance request failed: %s", text)
         return ApplianceError(text)
 
     async def request(
