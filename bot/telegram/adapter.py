@@ -64,7 +64,7 @@ class TelegramAdapter:
     name = "telegram"
 
     def __init__(
-        self, settings: Settings, ask: Ask, store: Store, *, stop_timeout: float = 30.0
+        self, settings: Settings, ask: Ask, store: Store, *, stop_timeout: float = 15.0
     ) -> None:
         self.settings = settings
         self.stop_timeout = stop_timeout

@@ -10,6 +10,7 @@ import pytest
 from bot.render.telegram import render
 from bot.runtime import Runtime
 from bot.store.sql import SqlStore
+from bot.telegram.adapter import TelegramAdapter
 from handlers.reply import Reply, Section
 from handlers.request import Context, Request
 from tests.bot.telegram.telegram_rig import (
@@ -207,3 +208,55 @@ async def test_help_and_lang_through_the_real_dispatcher(
         first, second = await fake_api.wait_sent(2)
     assert "繁體中文" in first.shown
     assert "/mailcheck" in second.shown and "指令" in second.shown
+
+
+async def test_a_command_for_the_bot_by_name_in_a_group_reaches_the_real_dispatcher(
+    fake_api: FakeTelegramAPI, store: SqlStore
+) -> None:
+    settings = settings_for(fake_api)
+    runtime = Runtime(settings, store, Context(settings=settings.handler_settings(), store=store))
+    async with running_bot(fake_api, store, runtime.ask):
+        fake_api.deliver(
+            fake_api.message_update(f"/help@{BOT_USERNAME}", chat_id=GROUP, chat_type="supergroup")
+        )
+        (sent,) = await fake_api.wait_sent(1)
+    assert sent.chat_id == str(GROUP) and "/mailcheck" in sent.shown
+
+
+async def test_stopping_finishes_the_answer_in_flight(
+    fake_api: FakeTelegramAPI, store: SqlStore
+) -> None:
+    started = asyncio.Event()
+
+    async def slow(req: Request) -> Reply:
+        started.set()
+        await asyncio.sleep(0.5)
+        return Reply(title="Done", summary="finished after stop was asked")
+
+    adapter = TelegramAdapter(settings_for(fake_api), slow, store)
+    await adapter.start()
+    fake_api.deliver(fake_api.message_update("/mailcheck slow.example"))
+    await asyncio.wait_for(started.wait(), 10)
+    await adapter.stop()
+    (sent,) = fake_api.sent
+    assert "finished after stop was asked" in sent.shown
+
+
+async def test_stopping_is_bounded_when_an_answer_hangs(
+    fake_api: FakeTelegramAPI, store: SqlStore
+) -> None:
+    started = asyncio.Event()
+    release = asyncio.Event()
+
+    async def stuck(req: Request) -> Reply:
+        started.set()
+        await release.wait()
+        return Reply(title="Late", summary="too late")
+
+    adapter = TelegramAdapter(settings_for(fake_api), stuck, store, stop_timeout=0.5)
+    await adapter.start()
+    fake_api.deliver(fake_api.message_update("/mailcheck stuck.example"))
+    await asyncio.wait_for(started.wait(), 10)
+    await asyncio.wait_for(adapter.stop(), 5)
+    release.set()
+    assert fake_api.sent == []

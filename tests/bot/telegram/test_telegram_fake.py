@@ -1,9 +1,11 @@
-"""The fake Bot API's HTML check refuses what Telegram refuses, so passing it means something."""
+"""The fake Bot API behaves like Telegram where our tests lean on it: strict HTML, offsets, tokens."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
+from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.fakes.telegram_html import EntityParseError, check_message, visible_text
 
 
@@ -38,3 +40,16 @@ def test_plain_text_needs_no_escaping_and_length_counts_utf16_units() -> None:
         check_message("😀" * 2049, None)
     with pytest.raises(EntityParseError, match="empty"):
         check_message("<b> </b>", "HTML")
+
+
+def test_served_from_a_thread_it_answers_getupdates_with_offsets_and_checks_the_token() -> None:
+    with FakeTelegramAPI("1:abc").in_thread() as api:
+        first = api.deliver(api.message_update("one"))
+        second = api.deliver(api.message_update("two"))
+        url = api.base_url + "1:abc"
+        got = httpx.post(f"{url}/getUpdates", data={"timeout": "0"}).json()["result"]
+        assert [u["update_id"] for u in got] == [first["update_id"], second["update_id"]]
+        confirm = {"offset": str(second["update_id"]), "timeout": "0"}
+        got = httpx.post(f"{url}/getUpdates", data=confirm).json()["result"]
+        assert [u["update_id"] for u in got] == [second["update_id"]]
+        assert httpx.post(f"{api.base_url}9:wrong/getMe").status_code == 401
