@@ -156,6 +156,16 @@ class TestAgainstPostfix:
         assert any("rcpt=" in line and "quit=1" in line for line in sessions)
         assert not any("data=" in line or "bdat=" in line for line in sessions)
 
+    @pytest.mark.parametrize("port", [465, 587])
+    async def test_the_submission_ports_work_too(self, peer: PostfixPeer, port: int) -> None:
+        s = SCENARIOS["valid"]
+        findings = await probe(
+            s.mx_host, [s.address], s.rcpt, lab_settings(peer), lang="en", port=port
+        )
+        assert [f.status for f in findings] == [Status.OK] * 4
+        assert f"]:{port}" in findings[0].subject
+        assert "TLSv1." in findings[2].evidence
+
     async def test_a_refused_address_falls_through_to_the_next_one(self, peer: PostfixPeer) -> None:
         s = SCENARIOS["valid"]
         findings = await probe(

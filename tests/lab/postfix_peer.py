@@ -181,6 +181,7 @@ smtpd_tls_cert_file = $config_directory/server.pem
 smtpd_tls_key_file = $config_directory/server.key
 smtpd_tls_loglevel = 0
 smtpd_error_sleep_time = 0
+in_flow_delay = 0
 smtpd_soft_error_limit = 100
 smtpd_hard_error_limit = 100
 biff = no
@@ -192,7 +193,11 @@ def _master_cf() -> str:
     for s in SCENARIOS.values():
         options = "".join(f" -o {o}" for o in s.smtpd_options)
         lines.append(f"{s.address}:smtp inet n - n - - smtpd{options}")
+    valid = SCENARIOS["valid"].address
     lines += [
+        # the valid scenario also answers on the submission ports: 465 with implicit TLS, 587
+        f"{valid}:submissions inet n - n - - smtpd -o smtpd_tls_wrappermode=yes",
+        f"{valid}:submission inet n - n - - smtpd",
         "cleanup unix n - n - 0 cleanup",
         "rewrite unix - - n - - trivial-rewrite",
         "bounce unix - - n - 0 bounce",
