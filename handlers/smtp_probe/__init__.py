@@ -65,5 +65,6 @@ async def probe(
             async with asyncio.timeout(settings.probe_timeout * BUDGET_FACTOR):
                 await Session(t, settings, clock).run(allowed)
         except TimeoutError:
-            t.aborted = f"probe stopped after {settings.probe_timeout * BUDGET_FACTOR:g} s"
+            seconds = f"{settings.probe_timeout * BUDGET_FACTOR:g}"
+            t.aborted = load().text("smtp.evidence.budget", lang, seconds=seconds)
     return judge(t, lang, now())

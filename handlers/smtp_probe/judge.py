@@ -116,7 +116,7 @@ def _banner(t: Transcript, say: _Texts) -> Finding:
     if t.banner_timeout:
         return say.finding(
             Status.UNKNOWN,
-            f"TCP connected; no greeting after {t.timeout:g} s",
+            say("smtp.evidence.no_greeting", seconds=f"{t.timeout:g}"),
             say("smtp.banner.tarpit", seconds=f"{t.timeout:g}"),
         )
     if t.banner is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import time
 from ipaddress import ip_network
 
@@ -181,6 +183,35 @@ async def test_nothing_listening_is_unknown_and_blames_the_path_not_the_server()
     assert "127.0.25.250:25 connection refused" in finding.evidence
     assert "many clouds block" in finding.detail
     assert "nc -v 127.0.25.250 25" in finding.fix[0]
+
+
+async def _slow_smtp(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Every reply comes 0.6 s late: no single step times out, but the whole probe runs long."""
+    try:
+        await asyncio.sleep(0.6)
+        writer.write(b"220 slow.test ESMTP\r\n")
+        while line := await reader.readline():
+            await asyncio.sleep(0.6)
+            word = line[:4].upper()
+            writer.write(b"250-slow.test\r\n250 8BITMIME\r\n" if word == b"EHLO" else b"250 Ok\r\n")
+            await writer.drain()
+    finally:
+        writer.close()
+
+
+async def test_the_whole_probe_is_bounded_and_keeps_what_it_saw() -> None:
+    if os.geteuid() != 0:
+        pytest.skip("binding port 25 needs root")
+    server = await asyncio.start_server(_slow_smtp, "127.0.25.201", 25)
+    try:
+        settings = HandlerSettings(probe_timeout=1, probe_allow_networks=LOOPBACK)
+        findings = await probe("slow.test", ["127.0.25.201"], "u@slow.test", settings, lang="en")
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert findings[0].status is Status.OK and "220 slow.test" in findings[0].evidence
+    assert findings[-1].status is Status.UNKNOWN
+    assert "limited to 2.5 s" in findings[-1].evidence
 
 
 @pytest.mark.parametrize("rcpt", ["no-at-sign", "a@b>\r\nDATA", "x" * 300 + "@example.com"])
