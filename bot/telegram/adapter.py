@@ -8,9 +8,11 @@ from typing import Any
 
 from starlette.routing import BaseRoute
 from telegram import Update
+from telegram.error import BadRequest, InvalidToken, NetworkError
 from telegram.ext import AIORateLimiter, Application, MessageHandler, filters
 
 from bot.config import Settings
+from bot.startup import StartupError
 from bot.telegram.delivery import send_reply
 from bot.telegram.handlers import Ask, Responder, on_error
 from bot.telegram.webhook import webhook_route
@@ -87,7 +89,33 @@ class TelegramAdapter:
                 self._initialized = True
 
     async def start(self) -> None:
-        await self._initialize()
+        """Connect (getMe), then long polling, or setWebhook in webhook mode.
+
+        Raises StartupError naming the setting to fix when the Bot API refuses or is unreachable.
+        """
+        try:
+            await self._initialize()
+            await self._receive()
+        except InvalidToken as exc:
+            await self.stop()
+            raise StartupError(
+                f"TELEGRAM_BOT_TOKEN: the Bot API at {self.settings.telegram_api_url} "
+                f"refused the token ({exc}); copy it again from @BotFather"
+            ) from exc
+        except BadRequest as exc:
+            await self.stop()
+            raise StartupError(
+                f"TELEGRAM_WEBHOOK_URL: Telegram refused the webhook ({exc}); "
+                "it must be a public https:// URL ending in /telegram/webhook"
+            ) from exc
+        except NetworkError as exc:
+            await self.stop()
+            raise StartupError(
+                f"TELEGRAM_API_URL: cannot reach the Bot API at "
+                f"{self.settings.telegram_api_url} ({exc})"
+            ) from exc
+
+    async def _receive(self) -> None:
         app = self.application
         if self.webhook:
             await app.start()

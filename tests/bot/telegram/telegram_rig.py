@@ -48,7 +48,8 @@ def long_reply(lines: int = 400) -> Reply:
 
 
 def settings_for(fake: FakeTelegramAPI, **values: Any) -> Settings:
-    return Settings(telegram_bot_token=fake.token, telegram_api_url=fake.base_url, **values)
+    values = {"telegram_bot_token": fake.token, "telegram_api_url": fake.base_url, **values}
+    return Settings(**values)
 
 
 @contextlib.asynccontextmanager

@@ -1,4 +1,4 @@
-"""The Telegram adapter in webhook mode: setWebhook with a secret, and the route that checks it."""
+"""Telegram start-up and webhook mode: setWebhook with a secret, the route that checks it."""
 
 from __future__ import annotations
 
@@ -10,10 +10,13 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from bot.config import Settings
+from bot.startup import StartupError
 from bot.store.sql import SqlStore
 from bot.telegram.adapter import TelegramAdapter
-from tests.bot.telegram.telegram_rig import answer_with, running_bot
+from tests.bot.telegram.telegram_rig import answer_with, running_bot, settings_for
 from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.lab.binaries import free_port
 
 SECRET = "s3cret-token_value"
 WEBHOOK = {
@@ -106,3 +109,19 @@ async def test_a_body_that_is_not_an_update_is_a_400(
 async def test_polling_mode_serves_no_routes(fake_api: FakeTelegramAPI, store: SqlStore) -> None:
     async with running_bot(fake_api, store, answer_with()) as adapter:
         assert adapter.routes() == []
+
+
+async def test_a_token_the_bot_api_refuses_stops_start_up_naming_the_setting(
+    fake_api: FakeTelegramAPI, store: SqlStore
+) -> None:
+    settings = settings_for(fake_api, telegram_bot_token="999:not-the-token")
+    with pytest.raises(StartupError, match="TELEGRAM_BOT_TOKEN"):
+        await TelegramAdapter(settings, answer_with(), store).start()
+
+
+async def test_an_unreachable_bot_api_stops_start_up_naming_the_setting(store: SqlStore) -> None:
+    settings = Settings(
+        telegram_bot_token="1:abc", telegram_api_url=f"http://127.0.0.1:{free_port()}/bot"
+    )
+    with pytest.raises(StartupError, match="TELEGRAM_API_URL"):
+        await TelegramAdapter(settings, answer_with(), store).start()
