@@ -119,12 +119,13 @@ def _banner(t: Transcript, say: _Texts) -> Finding:
             say("smtp.evidence.no_greeting", seconds=f"{t.timeout:g}"),
             say("smtp.banner.tarpit", seconds=f"{t.timeout:g}"),
         )
+    if t.banner is None and t.tls_error:  # implicit TLS (port 465) failed before any banner
+        return say.finding(
+            Status.UNKNOWN, t.tls_error, say("smtp.tls.failed"), say("smtp.tls.failed_fix")
+        )
     if t.banner is None:
         return say.finding(
-            Status.UNKNOWN,
-            t.tls_error or t.aborted,
-            say("smtp.tls.failed"),
-            say("smtp.tls.failed_fix"),
+            Status.UNKNOWN, t.aborted, say("smtp.aborted", stage=t.stage, error=t.aborted)
         )
     seconds = t.banner_seconds or 0.0
     evidence = f"{t.banner} ({seconds:.2f} s)"

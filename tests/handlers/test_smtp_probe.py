@@ -268,6 +268,18 @@ def test_a_banner_refusal_is_about_the_bot_not_the_server() -> None:
     assert f.status is Status.UNKNOWN and "bot" in f.detail
 
 
+def test_a_tls_failure_on_port_465_before_any_banner_is_unknown() -> None:
+    t = transcript(port=465, banner=None, ehlo=None, tls=None, tls_error="WRONG_VERSION_NUMBER")
+    [f] = judge(t, "en", NOW)
+    assert f.status is Status.UNKNOWN and "handshake failed" in f.detail
+
+
+def test_a_connection_dropped_before_the_banner_says_where() -> None:
+    t = transcript(banner=None, stage="banner", aborted="Connection lost")
+    [f] = judge(t, "en", NOW)
+    assert f.status is Status.UNKNOWN and "during banner" in f.detail
+
+
 def test_a_session_cut_short_says_where() -> None:
     t = transcript(stage="rcpt", aborted="Timed out waiting for server response")
     f = judge(t, "en", NOW)[-1]
