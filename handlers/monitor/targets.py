@@ -88,17 +88,6 @@ def expand(target: str, kind: str) -> list[str]:
     return [str(a) for a in network]
 
 
-def kind_of(target: str) -> str:
-    """ "ip", "network" or "domain" for a target already in canonical form."""
-    if "/" in target:
-        return "network"
-    try:
-        ipaddress.ip_address(target)
-    except ValueError:
-        return "domain"
-    return "ip"
-
-
 def is_ipv6(address: str) -> bool:
     return ":" in address
 
