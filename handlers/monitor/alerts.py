@@ -108,7 +108,9 @@ def render_alert(alert: Alert, lang: str) -> Reply:
             references = (alert.delist_url,)
         delist = alert.delist_url or kb.text("monitor.no_delist_url", lang)
         steps = tuple(kb.text(key, lang, zone=alert.zone, delist_url=delist) for key in FIX_STEPS)
-        summary = kb.text("monitor.summary.listed", lang, meaning="; ".join(meanings), **values)
+        summary = kb.text(
+            "monitor.summary.listed", lang, meaning=", ".join(alert.codes) or "-", **values
+        )
     elif alert.kind == "delisted":
         status = Status.OK
         if alert.codes:
