@@ -16,8 +16,9 @@ import pytest
 from bot.config import ConfigError, load_settings
 from bot.monitor import Monitor, backoff
 from bot.runtime import Runtime
-from handlers.dnsbl import Listing, ZoneHealth
+from handlers.dnsbl import Listing, ZoneHealth, zones_for
 from handlers.monitor.alerts import WHOLE_LIST
+from handlers.monitor.sweep import sweep
 from handlers.reply import Reply
 from knowledge.model import Blocklist
 from tests.lab.dns import DnsLab, dns_lab  # noqa: F401
@@ -289,6 +290,35 @@ async def test_a_chat_that_is_down_holds_back_neither_the_other_chat_nor_its_own
             ("delisted", "192.0.2.2"),
         ]
         assert [ref for _, ref in down.posts] == [None, None, "msg-1", "msg-2"]
+    finally:
+        await runtime.close()
+
+
+async def test_a_crash_between_queueing_an_alert_and_storing_the_state_sends_it_once(
+    tmp_path: Path,
+) -> None:
+    clock, chat = Clock(), Chat()
+    runtime = await Runtime.open(
+        load_settings(environ=quiet_settings(tmp_path, MAILTRIAGE_WATCH="192.0.2.1"))
+    )
+    lists = FakeLists({"192.0.2.1"})
+    monitor = Monitor(runtime, [chat], holder="a", clock=clock, checker=lists)
+    try:
+        judged = await sweep(
+            await monitor.entries(),
+            lists,
+            runtime.store,
+            ip_lists=zones_for(runtime.ctx.settings, "ip"),
+            domain_lists=[],
+            now=clock(),
+        )
+        for alert in judged.alerts:  # queued, then the process dies before storing the states
+            await runtime.store.outbox_add(
+                alert.key, chat.name, alert.incident, alert.payload(), clock()
+            )
+        clock.now += 900
+        assert len(await monitor.run_once() or []) == 1  # judged again, with the same key
+        assert len(chat.posts) == 1 and await runtime.store.outbox_pending() == 0
     finally:
         await runtime.close()
 
