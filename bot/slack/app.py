@@ -36,15 +36,25 @@ def _retry(request: AsyncBoltRequest) -> str | None:
     return values[0] if values else None
 
 
+class _TokenFromEnvironment(logging.Filter):
+    """Bolt also reads SLACK_BOT_TOKEN itself and warns that our client's token wins; it does."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
 def build_app(settings: Settings, client: AsyncWebClient, responder: Responder) -> AsyncApp:
     """An AsyncApp on `client` whose listeners feed `responder`."""
+    bolt_log = logging.getLogger("mailtriage.slack.bolt")
+    if not any(isinstance(f, _TokenFromEnvironment) for f in bolt_log.filters):
+        bolt_log.addFilter(_TokenFromEnvironment())
     app = AsyncApp(
         client=client,
         signing_secret=settings.slack_signing_secret or "",
         # Socket Mode requests are not signed; bolt skips verification for them by itself
         request_verification_enabled=True,
         process_before_response=False,
-        logger=logging.getLogger("mailtriage.slack.bolt"),
+        logger=bolt_log,
     )
 
     async def on_command(ack: Ack, body: Mapping[str, Any], request: AsyncBoltRequest) -> None:

@@ -102,7 +102,7 @@ class FakeSlackApi:
         )
         config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
-        self._server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
+        self._server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign, assignment]
         self._task = asyncio.create_task(self._server.serve())
         await started(self._server, self._task)
         self.port = self._server.servers[0].sockets[0].getsockname()[1]

@@ -121,7 +121,7 @@ async def serve_http() -> AsyncIterator[Callable[[SlackAdapter], Awaitable[Slack
         app = Starlette(routes=adapter.routes())
         config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
         server = uvicorn.Server(config)
-        server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
+        server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign, assignment]
         task = asyncio.create_task(server.serve())
         await started(server, task)
         port = server.servers[0].sockets[0].getsockname()[1]
