@@ -10,6 +10,7 @@ import httpx
 from handlers.conntrack.model import Track, TrackStatus, iso_time
 from handlers.conntrack.sources import Query, select
 from handlers.conntrack.sources.http import ApplianceClient
+from handlers.errors import ApplianceError
 from handlers.request import ApplianceSettings
 
 PAGE = 200
@@ -20,10 +21,14 @@ class GenericSource:
     name = "generic"
 
     def __init__(
-        self, settings: ApplianceSettings, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        settings: ApplianceSettings,
+        transport: httpx.AsyncBaseTransport | None = None,
+        page: int = PAGE,
     ) -> None:
         self.settings = settings
         self.transport = transport
+        self.page = page
 
     async def fetch(self, query: Query) -> list[Track]:
         headers = {"Authorization": f"Bearer {self.settings.token}"} if self.settings.token else {}
@@ -31,10 +36,15 @@ class GenericSource:
             tracks = await self._list(api, query)
             wanted = [t for t in tracks if t.status.failed or t.status is TrackStatus.GREYLISTED]
             for t in wanted[:DETAILS]:
-                if not t.transcript:
-                    full = _track(api, await api.request("GET", f"/tracks/{quote(t.id, safe='')}"))
-                    t.transcript = full.transcript
-                    t.failed_step = t.failed_step or full.failed_step
+                if t.transcript:
+                    continue
+                try:
+                    answer = await api.request("GET", f"/tracks/{quote(t.id, safe='')}")
+                except ApplianceError:  # rotated out of the logs since the list was read
+                    continue
+                full = _track(api, answer)
+                t.transcript = full.transcript
+                t.failed_step = t.failed_step or full.failed_step
         return select(tracks, query)
 
     async def _list(self, api: ApplianceClient, query: Query) -> list[Track]:
@@ -54,7 +64,7 @@ class GenericSource:
         tracks: list[Track] = []
         cursor: str | None = None
         while len(tracks) < bound:
-            params["limit"] = min(PAGE, bound - len(tracks))
+            params["limit"] = min(self.page, bound - len(tracks))
             if cursor:
                 params["cursor"] = cursor
             page = await api.request("GET", "/tracks", params=params)

@@ -25,10 +25,14 @@ class MailcowSource:
     name = "mailcow"
 
     def __init__(
-        self, settings: ApplianceSettings, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        settings: ApplianceSettings,
+        transport: httpx.AsyncBaseTransport | None = None,
+        first: int = FIRST,
     ) -> None:
         self.settings = settings
         self.transport = transport
+        self.first = first
 
     async def fetch(self, query: Query) -> list[Track]:
         headers = {"X-API-Key": self.settings.token or ""}
@@ -45,7 +49,7 @@ class MailcowSource:
         return select(reader.tracks(), query)
 
     async def _lines(self, api: ApplianceClient, service: str, since: float) -> list[str]:
-        count = FIRST
+        count = self.first
         while True:
             answer = await api.request("GET", f"/api/v1/get/logs/{service}/{count}")
             if answer == {} or answer is None:

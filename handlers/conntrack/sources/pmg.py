@@ -18,6 +18,7 @@ from handlers.conntrack.analyse import analyse
 from handlers.conntrack.model import Track, TrackStatus
 from handlers.conntrack.sources import Query, select
 from handlers.conntrack.sources.http import ApplianceClient
+from handlers.errors import ApplianceError
 from handlers.request import ApplianceSettings
 
 PAGE = 200
@@ -38,10 +39,14 @@ class PmgSource:
     name = "pmg"
 
     def __init__(
-        self, settings: ApplianceSettings, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        settings: ApplianceSettings,
+        transport: httpx.AsyncBaseTransport | None = None,
+        page: int = PAGE,
     ) -> None:
         self.settings = settings
         self.transport = transport
+        self.page = page
 
     async def fetch(self, query: Query) -> list[Track]:
         async with ApplianceClient(self.settings, query.lang, self.transport) as api:
@@ -54,11 +59,14 @@ class PmgSource:
             tracks = [_track(row) for row in rows.values()]
             failed = [t for t in tracks if t.status.failed or t.status is TrackStatus.GREYLISTED]
             for t in failed[:DETAILS]:
-                detail = await api.request(
-                    "GET",
-                    f"{base}/{quote(t.id.rsplit('/', 1)[0], safe='')}",
-                    params={"starttime": int(query.since), "endtime": int(query.until) + 1},
-                )
+                try:
+                    detail = await api.request(
+                        "GET",
+                        f"{base}/{quote(t.id.rsplit('/', 1)[0], safe='')}",
+                        params={"starttime": int(query.since), "endtime": int(query.until) + 1},
+                    )
+                except ApplianceError:  # gone since the list was read: keep the row unexplained
+                    continue
                 logs = detail.get("data", {}).get("logs") if isinstance(detail, dict) else None
                 if isinstance(logs, list):
                     _explain(t, [str(x) for x in logs])
@@ -89,13 +97,14 @@ class PmgSource:
         bound: int,
     ) -> None:
         endtime = int(query.until) + 1
+        limit = self.page
         while len(rows) < bound:
             params: dict[str, Any] = {
                 "starttime": int(query.since),
                 "endtime": endtime,
                 "ndr": 1,
                 "greylist": 1,
-                "limit": PAGE,
+                "limit": limit,
             }
             if query.address:
                 params[role] = query.address
@@ -103,15 +112,21 @@ class PmgSource:
             page = answer.get("data") if isinstance(answer, dict) else None
             if not isinstance(page, list):
                 raise api.fail("conntrack.error.bad_answer", detail="no `data` list")
+            page = [r for r in page if isinstance(r, dict) and isinstance(r.get("time"), int)]
             new = 0
             for row in page:
-                if isinstance(row, dict) and isinstance(row.get("time"), int) and row.get("id"):
+                if row.get("id"):
                     key = (str(row["id"]), str(row.get("to", "")))
                     new += key not in rows
                     rows.setdefault(key, row)
-            if len(page) < PAGE or not new:
-                return
-            endtime = min(int(r["time"]) for r in page if isinstance(r, dict)) + 1
+            if len(page) < limit:
+                return  # the whole window (or a release without `limit`) has been answered
+            if not new:  # a full page inside one second: ask for more rows at once
+                if limit >= bound:
+                    return
+                limit = min(limit * 2, bound)
+                continue
+            endtime = min(int(r["time"]) for r in page) + 1
 
 
 def _track(row: dict[str, Any]) -> Track:
