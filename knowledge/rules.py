@@ -75,7 +75,9 @@ def parse(data: Mapping[str, Any]) -> ClassifyRules:
                 stage=stage,
             )
         )
-    return ClassifyRules(rules=tuple(rules), status=_table(data, "status"), reply=_table(data, "reply"))
+    return ClassifyRules(
+        rules=tuple(rules), status=_table(data, "status"), reply=_table(data, "reply")
+    )
 
 
 @cache

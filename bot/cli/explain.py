@@ -9,7 +9,9 @@ MAX_FILE_BYTES = 20_000_000
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", metavar="PATH", help="files, directories or - (stdin)")
-    parser.add_argument("--json", action="store_true", help="one JSON object per recipient per line")
+    parser.add_argument(
+        "--json", action="store_true", help="one JSON object per recipient per line"
+    )
     parser.add_argument("--lang", choices=("en", "zh-TW"), help="answer language")
     parser.add_argument(
         "--per-line", action="store_true", help="treat every non-empty line as a separate paste"

@@ -13,7 +13,7 @@ PRECISE_STATUS = frozenset(
     {"userunknown", "mailboxfull", "mesgtoobig", "hostunknown", "exceedlimit", "hasmoved"}
 )
 # phrase reasons that only describe how a refusal was said, not why
-VAGUE_TEXT = frozenset({"systemerror", "networkerror", "expired", "filtered", "rejected", "onhold"})
+VAGUE_TEXT = frozenset({"systemerror", "networkerror", "expired", "filtered", "onhold"})
 # a status code's reason loses to a phrase that names one of these
 STRONG_TEXT = frozenset(
     {"norelaying", "mailboxfull", "hasmoved", "mesgtoobig", "suspend", "greylisted", "notaccept"}
@@ -68,6 +68,15 @@ def temporary_of(found: Found, reason: str | None) -> bool | None:
     return None
 
 
+def _status_wins(textual: str | None, coded: str) -> bool:
+    """Whether the status code's reason beats the phrase's (a precise code, a vague phrase)."""
+    if textual is None:
+        return True
+    if coded in PRECISE_STATUS and textual not in STRONG_TEXT:
+        return True
+    return textual in VAGUE_TEXT and coded not in ("systemerror", "networkerror", "syntaxerror")
+
+
 def reason_of(found: Found) -> str:
     """The reason for one recipient; never None (undefined when nothing at all is known)."""
     if found.hint:
@@ -80,13 +89,8 @@ def reason_of(found: Found) -> str:
     textual = by_text(text, found.stage)
     coded = by_status(found.status, rules)
     reason = textual
-    if coded and textual != coded:
-        if textual is None:
-            reason = coded
-        elif coded in PRECISE_STATUS and textual not in STRONG_TEXT:
-            reason = coded
-        elif textual in VAGUE_TEXT and coded not in ("systemerror", "networkerror", "syntaxerror"):
-            reason = coded
+    if coded and textual != coded and _status_wins(textual, coded):
+        reason = coded
     stage = found.stage
     if stage is None and found.recipient and found.recipient.lower() in text:
         stage = "RCPT"  # a reply naming the recipient is the answer to RCPT TO

@@ -28,7 +28,7 @@ def fields_of(block: str) -> dict[str, str]:
             name = ""
             continue
         name = m.group(1).lower()
-        if name in out and out[name]:
+        if out.get(name):
             name = ""
             continue
         out[name] = m.group(2).strip()

@@ -129,8 +129,10 @@ def read_message(msg: Part) -> tuple[str, list[Found]]:
         rcpt = rcpt or _original_header(msg, "x-hmxmroriginalrecipient")
         addresses = _address_set(rcpt) or {a.lower() for a in _original_to(msg)}
         kind = fields.get("feedback-type", "abuse")
-        found = [Found(recipient=a, hint="feedback", diagnostic=kind) for a in sorted(addresses)]
-        return "feedback", found or [Found(recipient=None, hint="feedback", diagnostic=kind)]
+        complaints = [
+            Found(recipient=a, hint="feedback", diagnostic=kind) for a in sorted(addresses)
+        ]
+        return "feedback", complaints or [Found(recipient=None, hint="feedback", diagnostic=kind)]
     if '"notificationtype"' in msg.body[:5000].lower():
         ses = read_ses(msg.body)
         if ses is not None:
@@ -169,17 +171,20 @@ def read_message(msg: Part) -> tuple[str, list[Found]]:
         if not is_bounce:
             return "maybe", found
     else:
-        blocks = {(f.recipient or "").lower(): f for f in scan.recipient_blocks(section, exclude)}
+        named = {(f.recipient or "").lower(): f for f in scan.recipient_blocks(section, exclude)}
         for f in found:
-            extra = blocks.get((f.recipient or "").lower())
+            extra = named.get((f.recipient or "").lower())
             if (
                 extra is not None
                 and _informative(extra.diagnostic)
                 and not _informative(f.diagnostic)
             ):
                 f.diagnostic = extra.diagnostic
-    general = scan.error_lines(section) or " ".join(section.split())[: scan.MAX_DIAGNOSTIC]
+    general = ""
+    if any(not _informative(f.diagnostic) for f in found):
+        general = scan.error_lines(section) or " ".join(section.split())[: scan.MAX_DIAGNOSTIC]
     delayed = bool(_DELAY_SUBJECT_RE.search(subject))
+    section = section[:8_000]
     for f in found:
         f.whole = True
         if delayed and not f.action:
@@ -221,31 +226,25 @@ def _complete(f: Found, context: str) -> None:
     """Fill reply code, status, stage and remote host from the diagnostic (then the context)."""
     reply, status = scan.codes(f.diagnostic)
     f.reply_code = f.reply_code or reply
-    if (
-        not f.status
-        or f.status.endswith(".0.0")
-        and status
-        and status != f.status
-        and status[0] == f.status[0]
+    if not f.status or (
+        f.status.endswith(".0.0") and status and status != f.status and status[0] == f.status[0]
     ):
         f.status = status or f.status
-    f.stage = f.stage or scan.stage(f.diagnostic) or scan.stage(context)
-    f.remote_host = f.remote_host or scan.remote_host(f.diagnostic) or scan.remote_host(context)
+    f.stage = f.stage or scan.stage(f.diagnostic) or scan.stage(context[:8_000])
+    if not f.remote_host:
+        f.remote_host = scan.remote_host(f.diagnostic) or scan.remote_host(context[:8_000])
 
 
 def _is_auto_reply(msg: Part, subject: str) -> bool:
     auto = msg.header("auto-submitted").lower()
-    if (
-        auto.startswith("auto-replied")
-        or auto.startswith("auto-generated")
-        and _AUTO_REPLY_SUBJECT_RE.search(subject)
+    if auto.startswith("auto-replied") or (
+        auto.startswith("auto-generated") and _AUTO_REPLY_SUBJECT_RE.search(subject)
     ):
         return True
     if (
         msg.header("x-autoreply")
         or msg.header("x-autorespond")
-        or msg.header("x-auto-response-suppress")
-        and _AUTO_REPLY_SUBJECT_RE.search(subject)
+        or (msg.header("x-auto-response-suppress") and _AUTO_REPLY_SUBJECT_RE.search(subject))
     ):
         return True
     if "auto_reply" in msg.header("precedence").lower():
@@ -261,7 +260,7 @@ def kind_of(found: list[Found]) -> str:
         for a, f in zip(actions, found, strict=False)
     ):
         return "delivered"
-    if found and (actions == {"delayed"} or statuses == {"4"} and "failed" not in actions):
+    if found and (actions == {"delayed"} or (statuses == {"4"} and "failed" not in actions)):
         return "delay"
     return "bounce"
 
@@ -313,8 +312,8 @@ def read_paste(text: str) -> tuple[str, list[Found]]:
         text = section
     for f in found:
         if f.recipient is None:
-            m = re.search("<(" + scan.ADDRESS + ")>", f.diagnostic)
-            f.recipient = m.group(1) if m else None
+            named_in = re.search("<(" + scan.ADDRESS + ")>", f.diagnostic)
+            f.recipient = named_in.group(1) if named_in else None
         _complete(f, text)
     kind = kind_of(found)
     return ("maybe" if kind == "bounce" else kind), found

@@ -160,11 +160,9 @@ def _fill(part: Part, depth: int, budget: list[int]) -> None:
             chunk = chunk[chunk.find("\n") + 1 :] if "\n" in chunk else ""
             if chunk.endswith("\n"):
                 chunk = chunk[:-1]
-            split = split_headers(chunk) if not chunk.startswith("\n") else ({}, chunk[1:])
-            if split is None:
-                headers, body = {}, chunk
-            else:
-                headers, body = split
+            empty: dict[str, str] = {}
+            split = split_headers(chunk) if not chunk.startswith("\n") else (empty, chunk[1:])
+            headers, body = split if split is not None else (empty, chunk)
             child = Part(headers=headers, body=body)
             part.parts.append(child)
             _fill(child, depth + 1, budget)

@@ -56,7 +56,20 @@ def _blocklist(text: str) -> str | None:
     return None
 
 
-_IP_GOOD_CONTEXT = ("client", " ip", "ip ", "ip=", "listed", "blocked", "query", "sender", "connecting", "source", "from [", "from ")
+_IP_GOOD_CONTEXT = (
+    "client",
+    " ip",
+    "ip ",
+    "ip=",
+    "listed",
+    "blocked",
+    "query",
+    "sender",
+    "connecting",
+    "source",
+    "from [",
+    "from ",
+)
 _IP_BAD_CONTEXT = ("giving up on", "said:", "talking to", "remote host")
 
 
@@ -71,7 +84,9 @@ def _blocked_ip(text: str) -> str | None:
         before = text[max(0, m.start() - 30) : m.start()].lower()
         after = text[m.end() : m.end() + 20].lower()
         score = sum(2 for w in _IP_GOOD_CONTEXT if w in before)
-        score -= sum(3 for w in _IP_BAD_CONTEXT if w in before) + (3 if "does not like" in after else 0)
+        score -= sum(3 for w in _IP_BAD_CONTEXT if w in before) + (
+            3 if "does not like" in after else 0
+        )
         if best is None or score > best[0]:
             best = (score, str(ip))
     return best[1] if best else None
@@ -106,12 +121,14 @@ def recipient_of(f: Found) -> Recipient:
     )
 
 
+_CONTROL_RE = re.compile(r"[\x01-\x08\x0b\x10-\x1a\x1c-\x1f]")
+
+
 def _binary(text: str) -> bool:
     sample = text[:4096]
     if "\x00" in sample:
         return True
-    bad = sum(1 for c in sample if ord(c) < 32 and c not in "\n\r\t\f\x0e\x0f\x1b")
-    return bad > len(sample) // 5 + 1
+    return len(_CONTROL_RE.findall(sample)) > len(sample) // 5 + 1
 
 
 def build_report(data: str | bytes) -> BounceReport:

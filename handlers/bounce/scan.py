@@ -53,13 +53,11 @@ _SKIP_LOCAL = ("mailer-daemon", "postmaster", "abuse", "noreply", "no-reply")
 
 def cut_original(text: str) -> str:
     """The text before the copy of the original message that most bounces append."""
-    m = _COPY_MARK_RE.search(text[:200_000]) if "\n" in text else None
     pos = 0
     for line in text.split("\n", MAX_LINES)[:MAX_LINES]:
         if _COPY_MARK_RE.match(line):
             return text[:pos]
         pos += len(line) + 1
-    del m
     return text
 
 
@@ -72,7 +70,7 @@ def codes(text: str) -> tuple[str | None, str | None]:
         status = m.group(2)
     if status is None:
         s = STATUS_RE.search(text)
-        if s and s.group(1) != "2" or s and reply is None or s and reply and reply[0] == "2":
+        if (s and s.group(1) != "2") or (s and reply is None) or (s and reply and reply[0] == "2"):
             status = s.group(0)
     if reply and status and reply[0] != status[0]:
         # `550 4.1.1` is a broken server; trust the reply code's class
@@ -182,16 +180,17 @@ _ERROR_LINE_RE = re.compile(
     r"timed out|expired|too many|too large|exceed|unavailable|unrouteable|spam|virus|policy|"
     r"delay|not listed|not delivered|undeliverable|could not|couldn't|unable|permanent|retry|"
     r"找不到|不存在|已满|已滿|拒绝|拒絕|退信",
-    re.I,
 )
 
 
 def error_lines(section: str) -> str:
     """The lines of a bounce body that carry the error, joined (boilerplate left out)."""
+    lines = section[:200_000].split("\n", MAX_LINES)[:MAX_LINES]
+    lowered = section[:200_000].lower().split("\n", MAX_LINES)[:MAX_LINES]
     keep = [
         line.strip()
-        for line in section.split("\n", MAX_LINES)[:MAX_LINES]
-        if line.strip() and _ERROR_LINE_RE.search(line)
+        for line, low in zip(lines, lowered, strict=False)
+        if low.strip() and _ERROR_LINE_RE.search(low)
     ]
     return _clean(" ".join(keep), None)
 

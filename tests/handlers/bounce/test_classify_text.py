@@ -43,9 +43,16 @@ def test_a_qmail_body_without_headers_names_the_blocklist_and_the_ip() -> None:
 
 
 def test_a_single_reply_line_is_enough() -> None:
-    line = "550 5.1.1 <a@b.example>: Recipient address rejected: User unknown in virtual mailbox table"
+    line = (
+        "550 5.1.1 <a@b.example>: Recipient address rejected: User unknown in virtual mailbox table"
+    )
     (r,) = classify_text(line).recipients
-    assert (r.recipient, r.reason, r.reply_code, r.status) == ("a@b.example", "userunknown", "550", "5.1.1")
+    assert (r.recipient, r.reason, r.reply_code, r.status) == (
+        "a@b.example",
+        "userunknown",
+        "550",
+        "5.1.1",
+    )
 
 
 def test_a_quoted_diagnostic_code_line_is_read() -> None:
@@ -55,7 +62,9 @@ def test_a_quoted_diagnostic_code_line_is_read() -> None:
 
 
 def test_greylisting_is_named_as_such_and_temporary() -> None:
-    (r,) = classify_text("451 4.7.1 <a@b.example>: Recipient address rejected: Greylisted").recipients
+    (r,) = classify_text(
+        "451 4.7.1 <a@b.example>: Recipient address rejected: Greylisted"
+    ).recipients
     assert r.reason == "greylisted"
     assert r.temporary is True
 
