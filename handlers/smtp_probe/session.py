@@ -7,6 +7,7 @@ and writes what it sees into a Transcript as it goes; judging what that means is
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import secrets
 import socket
@@ -27,9 +28,15 @@ VERIFY, NO_VERIFY, PLAIN = "verify", "no-verify", "plain"
 
 def tls_context(settings: HandlerSettings, *, verify: bool) -> ssl.SSLContext:
     """System CAs plus settings.probe_tls_ca; without `verify`, any certificate is accepted."""
+    return _context(settings.probe_tls_ca, verify)
+
+
+@functools.cache
+def _context(ca_file: str | None, verify: bool) -> ssl.SSLContext:
+    """Built once per process: loading the system CA store takes tens of milliseconds."""
     context = ssl.create_default_context()
-    if settings.probe_tls_ca:
-        context.load_verify_locations(cafile=settings.probe_tls_ca)
+    if ca_file:
+        context.load_verify_locations(cafile=ca_file)
     if not verify:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
