@@ -94,9 +94,10 @@ class Monitor:
         for t in self.config_targets:
             if t.text not in known:
                 await store.watch_add(WatchEntry(t.text, t.kind, "config", now, "config"))
-        for e in stored:
-            if e.source == "config" and e.target not in configured:
-                await store.watch_remove(e.target)
+        if configured:  # a process started without MAILTRIAGE_WATCH leaves the configured ones be
+            for e in stored:
+                if e.source == "config" and e.target not in configured:
+                    await store.watch_remove(e.target)
         return await store.watch_list()
 
     async def sweep_once(self) -> list[Alert]:

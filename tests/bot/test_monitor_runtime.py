@@ -20,6 +20,7 @@ from handlers.dnsbl import Listing, ZoneHealth, zones_for
 from handlers.monitor.alerts import WHOLE_LIST
 from handlers.monitor.sweep import sweep
 from handlers.reply import Reply
+from handlers.store import WatchEntry
 from knowledge.model import Blocklist
 from tests.lab.dns import DnsLab, dns_lab  # noqa: F401
 from tests.lab.postgres import postgres_server, postgres_url  # noqa: F401
@@ -347,6 +348,23 @@ async def test_the_loop_sweeps_delivers_and_hands_the_lease_back_when_stopped(
     finally:
         stop.set()
         await runtime.close()
+
+
+async def test_the_configured_watch_list_is_kept_in_step_with_chat_additions(
+    tmp_path: Path, monitors: list[Monitor]
+) -> None:
+    async def targets(watch: str | None) -> list[tuple[str, str]]:
+        more = {} if watch is None else {"MAILTRIAGE_WATCH": watch}
+        m = await open_monitor(monitors, quiet_settings(tmp_path, **more), Chat(), Clock())
+        return [(e.target, e.source) for e in await m.entries()]
+
+    assert await targets("192.0.2.1, 198.51.100.0/24") == [
+        ("192.0.2.1", "config"),
+        ("198.51.100.0/24", "config"),
+    ]
+    await monitors[0].runtime.store.watch_add(WatchEntry("example.org", "domain", "slack:U1", 1.0))
+    assert len(await targets(None)) == 3  # a run without the setting removes nothing
+    assert await targets("192.0.2.1") == [("example.org", "chat"), ("192.0.2.1", "config")]
 
 
 async def test_a_dead_replica_hands_the_lease_over(tmp_path: Path, monitors: list[Monitor]) -> None:
