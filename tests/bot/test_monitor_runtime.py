@@ -158,6 +158,26 @@ async def test_a_refusing_list_raises_no_listing_and_a_dead_list_is_reported_onc
 
 
 @pytest.mark.lab
+async def test_a_domain_goes_to_domain_lists_and_an_ipv6_address_to_lists_that_take_it(
+    dns_lab: DnsLab,  # noqa: F811
+    monitors: list[Monitor],
+    tmp_path: Path,
+) -> None:
+    values = env(
+        dns_lab,
+        f"sqlite:///{tmp_path / 'm.db'}",
+        "zen.spamhaus.org,dbl.spamhaus.org",
+        "listed.lab.test,good.lab.test,2001:db8:bad::25",
+    )
+    monitor = await open_monitor(monitors, values, Chat(), Clock())
+    alerts = await monitor.run_once()
+    assert sorted((a.kind, a.target, a.zone) for a in alerts or []) == [
+        ("listed", "2001:db8:bad::25", "zen.spamhaus.org"),
+        ("listed", "listed.lab.test", "dbl.spamhaus.org"),
+    ]
+
+
+@pytest.mark.lab
 async def test_an_alert_queued_while_the_chat_is_down_is_delivered_once_after_a_restart(
     dns_lab: DnsLab,  # noqa: F811
     monitors: list[Monitor],
