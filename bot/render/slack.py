@@ -7,6 +7,7 @@ Everything taken from a Reply is escaped (`&`, `<`, `>`), so `<!channel>` in a p
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,8 @@ EMOJI = {
 }
 
 Block = dict[str, Any]
+
+_USER_ID_RE = re.compile(r"[UW][A-Z0-9]{2,20}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +112,11 @@ def _context(raw: str) -> _Piece:
     return _Piece({"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}, raw)
 
 
+def _trusted_context(mrkdwn: str) -> _Piece:
+    block = {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn[:MAX_CONTEXT_TEXT]}]}
+    return _Piece(block, "")
+
+
 def _finding(f: Finding) -> str:
     line = f"{EMOJI[f.status]} *{escape(f.check)}* {escape(f.subject)}".rstrip()
     if f.detail:
@@ -160,11 +168,22 @@ def _messages(pieces: list[_Piece]) -> list[Message]:
     return out
 
 
-def summary_messages(reply: Reply) -> list[Message]:
-    """What the channel sees: title, summary, main sections, fix steps and next actions."""
+def asked_by(user: str, request: str) -> str:
+    """A context line naming who asked what (a slash command's answer is posted by the bot)."""
+    mention = f"<@{user}>" if _USER_ID_RE.fullmatch(user) else escape(user)
+    flat = " ".join(request.replace("`", "'").split())
+    return f"{mention}: `{_cut(flat, 300)[0]}`"
+
+
+def summary_messages(reply: Reply, lead: str | None = None) -> list[Message]:
+    """What the channel sees: title, summary, main sections, fix steps and next actions.
+
+    `lead` is trusted mrkdwn put first as a context line (see `asked_by`).
+    """
     kb = load()
     plain_head = f"{reply.title}\n{reply.summary}"
-    pieces = _sections(
+    pieces = [] if lead is None else [_trusted_context(lead)]
+    pieces += _sections(
         reply.summary,
         plain_head,
         prefix=f"{EMOJI[reply.status]} *{_cut(reply.title, 200)[0]}*\n",
@@ -194,9 +213,9 @@ def detail_messages(reply: Reply) -> list[Message]:
     return _messages(pieces) if pieces else []
 
 
-def all_messages(reply: Reply) -> list[Message]:
+def all_messages(reply: Reply, lead: str | None = None) -> list[Message]:
     """The whole answer as consecutive messages (for a thread reply or an ephemeral note)."""
-    return summary_messages(reply) + detail_messages(reply)
+    return summary_messages(reply, lead) + detail_messages(reply)
 
 
 __all__ = [
@@ -204,6 +223,7 @@ __all__ = [
     "MAX_SECTION_TEXT",
     "Message",
     "all_messages",
+    "asked_by",
     "detail_messages",
     "escape",
     "summary_messages",

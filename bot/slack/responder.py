@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import metrics
 from bot.config import Settings
-from bot.render.slack import all_messages
+from bot.render.slack import all_messages, asked_by
 from bot.slack.access import refusal
 from bot.slack.events import Incoming
 from bot.slack.files import FileReader, FileText
@@ -174,15 +174,17 @@ class Responder:
         )
 
     async def _public(self, inc: Incoming, reply: Reply) -> None:
+        lead = asked_by(inc.user, inc.text) if inc.origin == "command" else None
+        messages = all_messages(reply, lead)
         try:
-            await self.poster.post(inc.channel, all_messages(reply), inc.thread)
+            await self.poster.post(inc.channel, messages, inc.thread)
         except SlackApiError as exc:
             error = exc.response.get("error")
             if error not in _NO_ACCESS or not inc.response_url:
                 raise
             log.info("cannot post in %s (%s); answering through response_url", inc.channel, error)
             await self.poster.respond(
-                inc.response_url, all_messages(reply), in_channel=inc.origin == "command"
+                inc.response_url, messages, in_channel=inc.origin == "command"
             )
 
     async def _private(self, inc: Incoming, reply: Reply) -> None:

@@ -71,6 +71,8 @@ async def test_a_slash_command_is_acked_at_once_then_answered_in_the_channel_wit
     summary, details = posts[0].args, posts[1].args
     assert summary["channel"] == CHANNEL and "thread_ts" not in summary
     assert "Mailbox unknown" in summary["text"]
+    asker = summary["blocks"][0]["elements"][0]["text"]
+    assert asker == f"<@{USER}>: `/mailcheck example.com`"  # who asked, since the bot posts
     assert details["thread_ts"] == "1700000001.000001"  # the fake's first ts: the summary's
     assert "Raw reply" in json.dumps(details["blocks"])
     assert asked.requests[0].text == "/mailcheck example.com"

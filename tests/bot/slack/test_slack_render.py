@@ -8,6 +8,7 @@ from bot.render.slack import (
     MAX_BLOCKS,
     MAX_SECTION_TEXT,
     all_messages,
+    asked_by,
     detail_messages,
     escape,
     summary_messages,
@@ -91,3 +92,12 @@ def test_headings_follow_the_answers_language() -> None:
     reply = answer(lang="zh-TW", references=("https://example.com/help",))
     assert any("處理步驟" in t for t in texts(summary_messages(reply)))
     assert any("參考資料" in t for t in texts(detail_messages(reply)))
+
+
+def test_the_asker_line_mentions_a_real_user_id_and_escapes_the_request() -> None:
+    assert asked_by("U0ALICE01", "/mailcheck <!channel> & `x`") == (
+        "<@U0ALICE01>: `/mailcheck &lt;!channel&gt; &amp; 'x'`"
+    )
+    assert asked_by("<!here>", "/help").startswith("&lt;!here&gt;: ")
+    lead = summary_messages(answer(), asked_by("U0ALICE01", "/help"))[0].blocks[0]
+    assert lead["type"] == "context"
