@@ -329,3 +329,15 @@ async def test_a_configured_target_cannot_be_removed_from_chat(ctx: Context) -> 
 async def test_a_malformed_watch_command_is_a_usage_error(args: str, ctx: Context) -> None:
     with pytest.raises(UsageError):
         await handle_watch(args, admin(), ctx)
+
+
+async def test_the_dispatcher_routes_mailwatch_and_words_its_refusals(ctx: Context) -> None:
+    from handlers.dispatch import dispatch
+
+    added = await dispatch(admin("/mailwatch add [203.0.113.7]"), ctx)
+    assert added is not None and added.kind is Kind.ANSWER
+    assert [e.target for e in await ctx.store.watch_list()] == ["203.0.113.7"]
+    refused = await dispatch(Request(text="/mailwatch remove 203.0.113.7", lang="zh-TW"), ctx)
+    assert refused is not None and refused.kind is Kind.REFUSAL and refused.lang == "zh-TW"
+    usage = await dispatch(admin("/mailwatch add 203.0.113.0/20"), ctx)
+    assert usage is not None and usage.kind is Kind.USAGE and "/22" in usage.summary
