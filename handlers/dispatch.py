@@ -46,6 +46,7 @@ COMMANDS: dict[str, Command] = {
         Command("mailwatch", "handlers.monitor:handle_watch", "usage.mailwatch"),
         Command("help", "handlers.chat:handle_help", "usage.help"),
         Command("start", "handlers.chat:handle_help", "usage.help"),
+        Command("mailhelp", "handlers.chat:handle_help", "usage.help"),
         Command("lang", "handlers.chat:handle_lang", "usage.lang"),
     )
 }
