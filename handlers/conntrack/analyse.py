@@ -34,7 +34,8 @@ _IN_REPLY = re.compile(r"\(in reply to (.+?) command\)")
 _DSN = re.compile(r"\bdsn=([245]\.\d{1,3}\.\d{1,3})")
 _STATUS_TEXT = re.compile(r"status=\w+ \((.*)\)\s*$")
 _REJECT = re.compile(
-    r"\breject: ([A-Z-]+) from [^:]*?(?::\d+)?: (([2-5]\d\d) (?:([245]\.\d+\.\d+) )?.*?)(?:; from=<|$)"
+    r"\breject: ([A-Z-]+) from [^:]*?(?::\d+)?: "
+    r"((?:([2-5]\d\d) )?(?:([245]\.\d+\.\d+) )?.*?)(?:; from=<|$)"
 )
 _WHILE = re.compile(r"while (?:receiving|sending) (?:the )?(\w[\w ]*?)(?:\)|$|,| command)")
 
@@ -226,7 +227,7 @@ def log_verdict(text: str) -> Verdict | None:
     if m:
         step = _STEP_NAMES.get(m.group(1).lower(), Step.RCPT_TO)
         reply = m.group(2).strip()
-        code = m.group(3)
+        code = m.group(3) or ""
         return Verdict(step, reply, code, m.group(4) or "", bool(_GREY.search(reply)))
     m = _STATUS_TEXT.search(text)
     reason = m.group(1) if m else text
