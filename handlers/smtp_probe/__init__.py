@@ -51,6 +51,7 @@ async def probe(
         len(rcpt) > _MAX_RCPT or "@" not in rcpt or any(c in rcpt for c in "<>\r\n\0 ")
     ):
         raise UsageError(load().text("smtp.bad_rcpt", lang, rcpt=rcpt[:80]))
+    mx_host = mx_host.rstrip(".")
     t = Transcript(mx_host=mx_host, port=port, timeout=settings.probe_timeout, rcpt=rcpt)
     allowed = []
     for address in addresses:

@@ -172,20 +172,21 @@ class Session:
         started = self.clock()
         try:
             banner = await smtp.connect()
-        except aiosmtplib.SMTPConnectResponseError as exc:
-            t.banner = Answer(exc.code, exc.message)
-            return False
-        except aiosmtplib.SMTPConnectTimeoutError:
-            t.banner_timeout = True
-            return False
         except aiosmtplib.SMTPConnectError as exc:
-            if isinstance(exc.__cause__, ssl.SSLCertVerificationError):
-                raise self._retry_after_tls(exc.__cause__) from exc
-            if isinstance(exc.__cause__, ssl.SSLError):
-                t.tls_error = str(exc.__cause__)
-                return False
-            t.failed.append(Attempt(t.address or "", "closed", str(exc)))
-            t.address = None
+            cause = exc.__cause__
+            if isinstance(cause, ssl.SSLCertVerificationError):
+                raise self._retry_after_tls(cause) from exc
+            if not first:  # a second session after a TLS failure: keep what the first one saw
+                t.stage, t.aborted = "banner", str(exc) or type(exc).__name__
+            elif isinstance(exc, aiosmtplib.SMTPConnectResponseError):
+                t.banner = Answer(exc.code, exc.message)
+            elif isinstance(exc, aiosmtplib.SMTPConnectTimeoutError):
+                t.banner_timeout = True
+            elif isinstance(cause, ssl.SSLError):
+                t.tls_error = str(cause)
+            else:
+                t.failed.append(Attempt(t.address or "", "closed", str(exc)))
+                t.address = None
             return False
         if first:
             t.banner, t.banner_seconds = _answer(banner), self.clock() - started

@@ -168,6 +168,13 @@ class TestAgainstPostfix:
         assert f"]:{port}" in findings[0].subject
         assert "TLSv1." in findings[2].evidence
 
+    async def test_an_mx_name_with_its_root_dot_still_matches_the_certificate(
+        self, peer: PostfixPeer
+    ) -> None:
+        s = SCENARIOS["valid"]
+        findings = await probe(s.mx_host + ".", [s.address], None, lab_settings(peer), lang="en")
+        assert findings[2].status is Status.OK
+
     async def test_a_refused_address_falls_through_to_the_next_one(self, peer: PostfixPeer) -> None:
         s = SCENARIOS["valid"]
         findings = await probe(
