@@ -32,11 +32,15 @@ class ClassifyRules:
     rules: tuple[PhraseRule, ...]
     status: Mapping[str, str]  # "X.1.1" -> reason
     reply: Mapping[str, str]  # "552" -> reason
+    domain: Mapping[str, str]  # recipient domain -> reason when the text says nothing known
 
     @property
     def reasons(self) -> frozenset[str]:
         return frozenset(
-            [r.reason for r in self.rules] + list(self.status.values()) + list(self.reply.values())
+            [r.reason for r in self.rules]
+            + list(self.status.values())
+            + list(self.reply.values())
+            + list(self.domain.values())
         )
 
 
@@ -76,7 +80,10 @@ def parse(data: Mapping[str, Any]) -> ClassifyRules:
             )
         )
     return ClassifyRules(
-        rules=tuple(rules), status=_table(data, "status"), reply=_table(data, "reply")
+        rules=tuple(rules),
+        status=_table(data, "status"),
+        reply=_table(data, "reply"),
+        domain=_table(data, "domain"),
     )
 
 

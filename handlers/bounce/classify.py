@@ -18,6 +18,8 @@ VAGUE_TEXT = frozenset({"systemerror", "networkerror", "expired", "filtered", "o
 STRONG_TEXT = frozenset(
     {"norelaying", "mailboxfull", "hasmoved", "mesgtoobig", "suspend", "greylisted", "notaccept"}
 )
+# an unknown-user answer that says "recipient" or "mailbox" is about the address, not a filter
+_RECIPIENT_WORDS = ("recipient", "mailbox", "adr.")
 BEFORE_DATA = frozenset({"CONN", "HELO", "MAIL", "RCPT"})
 
 
@@ -96,12 +98,19 @@ def reason_of(found: Found) -> str:
         stage = "RCPT"  # a reply naming the recipient is the answer to RCPT TO
     if stage is None and not found.whole:
         stage = "RCPT"  # a pasted line without context: most unknown-user answers come at RCPT
-    if reason == "userunknown" and coded != "userunknown" and stage != "RCPT":
+    if (
+        reason == "userunknown"
+        and coded != "userunknown"
+        and stage != "RCPT"
+        and (stage == "DATA" or not any(w in text for w in _RECIPIENT_WORDS))
+    ):
         # an unknown-user answer given after DATA (or at an unknown stage with a vague status) is
         # the recipient's filter speaking, not the directory
         reason = "filtered"
     if reason is None and found.reply_code:
         reason = rules.reply.get(found.reply_code)
+    if reason is None and found.recipient and "@" in found.recipient:
+        reason = rules.domain.get(found.recipient.rsplit("@", 1)[1].lower())
     if reason is None and action == "delayed":
         reason = "expired"
     if reason is None:

@@ -14,7 +14,7 @@ ADDRESS = r"[A-Za-z0-9._%+!#$&'*/=?^`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,6
 _ADDRESS_RE = re.compile(ADDRESS)
 # a line that names a recipient first: `<a@b>:`, `  a@b`, `a@b: host ... said`, `"a@b"`
 _ADDRESS_LINE_RE = re.compile(
-    r"^[ \t>*-]{0,12}(?:(?:to|rcpt to|recipient|recipients?|original-recipient|final-recipient|"
+    r"^[ \t>*-]{0,12}(?:(?:rcpt to|recipient|recipients?|original-recipient|final-recipient|"
     r"address|e-?mail address|failed recipient|delivery to(?: the following recipients?)?(?: failed)?)"
     r"\s{0,3}:?[ \t]{0,3}(?:rfc822;\s{0,3})?)?[<\"'(\[]{0,2}(" + ADDRESS + r")[>\"')\]]{0,2}",
     re.I,
@@ -24,7 +24,7 @@ _COPY_MARK_RE = re.compile(
     r"below this line is a copy of the message|this is a copy of the message|"
     r"(?:the )?original message (?:follows|headers)|-{0,3}\s{0,3}original message\s{0,3}-{2,}|"
     r"(?:a )?copy of (?:the|your) (?:original )?message|returned message|message headers follow|"
-    r"unsent message below|headers of the original message|"
+    r"unsent message (?:below|follows)|headers of the original message|"
     r"the header of the original message|original message header|"
     r"content-type: message/(?:rfc822|partial)|content-type: text/rfc822-headers)",
     re.I,
@@ -51,12 +51,30 @@ _HOST_RES = (
 _SKIP_LOCAL = ("mailer-daemon", "postmaster", "abuse", "noreply", "no-reply")
 
 
+_ORIGINAL_HEADER_RE = re.compile(
+    r"^(?:received|return-path|message-id|from|to|subject|date|mime-version|content-type|"
+    r"x-mailer|reply-to|cc|dkim-signature|content-transfer-encoding): ",
+    re.I,
+)
+
+
 def cut_original(text: str) -> str:
-    """The text before the copy of the original message that most bounces append."""
+    """The text before the copy of the original message that most bounces append.
+
+    The copy starts at a marker line (`--- Below this line is a copy of the message.`) or, when
+    there is none, at the first two consecutive header lines (`Received: ...`, `To: ...`).
+    """
     pos = 0
+    previous_header = -1
     for line in text.split("\n", MAX_LINES)[:MAX_LINES]:
         if _COPY_MARK_RE.match(line):
             return text[:pos]
+        if _ORIGINAL_HEADER_RE.match(line):
+            if previous_header >= 0:
+                return text[:previous_header]
+            previous_header = pos
+        elif not line[:1].isspace():
+            previous_header = -1
         pos += len(line) + 1
     return text
 
@@ -166,6 +184,8 @@ def recipient_blocks(section: str, exclude: set[str]) -> list[Found]:
 
 def _clean(text: str, address: str | None) -> str:
     text = " ".join(text.split())
+    if address:
+        text = text.lstrip("*-#>= ")
     if address:
         for prefix in (f"<{address}>:", f"<{address}>", f"{address}:", address):
             if text.lower().startswith(prefix.lower()):
