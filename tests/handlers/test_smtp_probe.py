@@ -224,7 +224,7 @@ async def test_the_whole_probe_is_bounded_and_keeps_what_it_saw() -> None:
 @pytest.mark.parametrize("rcpt", ["no-at-sign", "a@b>\r\nDATA", "x" * 300 + "@example.com"])
 async def test_a_recipient_that_could_smuggle_commands_is_refused(rcpt: str) -> None:
     with pytest.raises(UsageError):
-        await probe("mx.example.test", ["8.8.8.8"], rcpt, HandlerSettings(), lang="en")
+        await probe("mx.example.test", ["192.0.2.25"], rcpt, HandlerSettings(), lang="en")
 
 
 def transcript(**facts: object) -> Transcript:
