@@ -84,6 +84,14 @@ class Responder:
             chosen = None
         return chosen or self.settings.lang
 
+    async def _claim(self, key: str) -> bool:
+        """True when this update is new; a broken store answers rather than stays silent."""
+        try:
+            return await self.store.claim_event(key, time.time())
+        except Exception:
+            log.warning("could not record telegram update %s; answering anyway", key, exc_info=True)
+            return True
+
     async def _answer(self, req: Request) -> Reply | None:
         key = refusal_key(self.settings, req)
         if key is not None:
@@ -122,7 +130,7 @@ class Responder:
         req = to_request(message, bot.id, bot.username or "")
         if req is None:
             return
-        if not await self.store.claim_event(f"telegram:{update.update_id}", time.time()):
+        if not await self._claim(f"telegram:{bot.id}:{update.update_id}"):
             log.info("telegram update %s was answered before; skipped", update.update_id)
             return
         reply = await self._answer(req)
