@@ -84,18 +84,23 @@ class Responder:
             chosen = None
         return chosen or self.settings.lang
 
-    async def _claim(self, key: str | None) -> bool:
+    async def _claim(self, key: str | None, retry: str | None) -> bool:
+        """True when this delivery is new; Slack's retries (X-Slack-Retry-Num) repeat the key."""
         if key is None:
             return True
         try:
-            return await self.store.claim_event(key, self.clock())
+            new = await self.store.claim_event(key, self.clock())
         except Exception:  # a broken store must not cost the answer
             log.warning("could not record a Slack delivery; answering anyway", exc_info=True)
             return True
+        if not new:
+            log.info("skipping a repeated Slack delivery", extra={"retry": retry or "0"})
+        return new
 
     async def _answer(self, inc: Incoming, retry: str | None) -> None:
-        if not await self._claim(inc.key):
-            log.info("skipping a repeated Slack delivery", extra={"retry": retry})
+        # explicit requests are claimed first (no handler runs twice); overheard chatter only once
+        # it turns out to need an answer, so ordinary channel talk costs no store write
+        if inc.explicit and not await self._claim(inc.key, retry):
             return
         refused = refusal(self.settings, inc)
         if refused is not None:
@@ -131,7 +136,7 @@ class Responder:
             reply = await self.ask(request)
         except Exception:
             reply = await self._apology(inc)
-        if reply is None:
+        if reply is None or (not inc.explicit and not await self._claim(inc.key, retry)):
             return
         if reply.kind in (Kind.USAGE, Kind.REFUSAL) or inc.private:
             await self._private(inc, reply)

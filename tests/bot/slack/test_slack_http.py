@@ -280,10 +280,13 @@ async def test_help_and_lang_through_the_real_dispatcher(
 
 
 async def test_an_overheard_message_that_is_no_bounce_gets_no_answer(
-    fake: FakeSlackApi, make_adapter: Make, serve_http: Serve
+    fake: FakeSlackApi, store: SqlStore, make_adapter: Make, serve_http: Serve
 ) -> None:
     asked = Asked(reply=replace(answer(), title="never"))
     slack = await serve_http(make_adapter(asked))
-    await slack.post("event", message_event("lunch at noon?"))
+    chatter = message_event("lunch at noon?")
+    await slack.post("event", chatter)
     await settle(slack.adapter)
     assert len(asked.requests) == 1 and fake.calls_to("chat.postMessage") == []
+    # ordinary talk is not even recorded as answered: its key is still new
+    assert await store.claim_event(f"slack:event:{chatter['event_id']}", time.time())
