@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from ipaddress import ip_address, ip_network
+from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from handlers.errors import RefusedError
 from handlers.netguard import (
@@ -223,3 +225,31 @@ def test_memory_stays_bounded_however_many_users_come() -> None:
 def test_a_limit_below_one_is_a_programming_error() -> None:
     with pytest.raises(ValueError):
         RateLimiter(0)
+
+
+MAPPED, TEREDO = ip_network("::ffff:0:0/96"), ip_network("2001::/32")
+
+
+@given(st.ip_addresses(v=4))
+def test_an_allowed_ipv4_address_is_one_python_also_calls_global(ip: IPv4Address) -> None:
+    if connect_refusal(ip, ()) is None:
+        assert ip.is_global
+
+
+@given(st.ip_addresses(v=6))
+def test_an_allowed_plain_ipv6_address_is_one_python_also_calls_global(ip: IPv6Address) -> None:
+    if ip not in MAPPED and ip not in TEREDO and connect_refusal(ip, ()) is None:
+        assert ip.is_global
+
+
+@given(st.ip_addresses(v=4), st.integers(0, 2**80 - 1))
+def test_an_ipv4_address_in_any_ipv6_disguise_gets_the_same_verdict(
+    ip: IPv4Address, suffix: int
+) -> None:
+    plain = connect_refusal(ip, ()) is None
+    v4 = int(ip)
+    mapped = IPv6Address((0xFFFF << 32) | v4)
+    nat64 = IPv6Address((0x64FF9B << 96) | v4)
+    sixtofour = IPv6Address((0x2002 << 112) | (v4 << 80) | suffix)
+    for disguised in (mapped, nat64, sixtofour):
+        assert (connect_refusal(disguised, ()) is None) == plain, disguised
