@@ -53,7 +53,8 @@ def by_text(text: str, stage: str | None = None) -> str | None:
 def by_status(status: str | None, rules: ClassifyRules | None = None) -> str | None:
     if not status or status[:1] not in "45" or status.count(".") != 2:
         return None
-    return (rules or load_rules()).status.get("X." + status.split(".", 1)[1])
+    table = (rules or load_rules()).status
+    return table.get(status) or table.get("X." + status.split(".", 1)[1])
 
 
 def temporary_of(found: Found, reason: str | None) -> bool | None:
