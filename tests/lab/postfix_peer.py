@@ -237,6 +237,9 @@ def running(root: Path) -> Iterator[PostfixPeer]:
     (config / "master.cf").write_text(_master_cf())
     (config / "mailboxes").write_text("".join(f"{m} ok\n" for m in MAILBOXES.split()))
     (config / "greylist").write_text(GREYLIST)
+    busy = [s.address for s in SCENARIOS.values() if _listening(s.address)]
+    if busy:
+        raise RuntimeError(f"port 25 on {', '.join(busy)} is taken (another lab postfix?)")
     env = {**os.environ, "MAIL_CONFIG": str(config)}
     subprocess.run([postfix, "-c", str(config), "check"], check=True, env=env, timeout=60)
     proc = subprocess.Popen(
@@ -253,6 +256,8 @@ def running(root: Path) -> Iterator[PostfixPeer]:
                 err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
                 raise RuntimeError(f"postfix did not start: {err}\n{peer.log()}")
             time.sleep(0.1)
+        if proc.poll() is not None:
+            raise RuntimeError(f"postfix exited at start:\n{peer.log()}")
         yield peer
     finally:
         subprocess.run([postfix, "-c", str(config), "stop"], env=env, timeout=30, check=False)
