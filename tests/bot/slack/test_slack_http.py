@@ -15,7 +15,7 @@ from bot.runtime import Runtime
 from bot.slack.adapter import SlackAdapter
 from bot.store.sql import SqlStore
 from handlers.reply import Kind, Reply
-from handlers.request import Context
+from handlers.request import Context, Request
 from tests.bot.slack.conftest import (
     CHANNEL,
     USER,
@@ -290,3 +290,34 @@ async def test_an_overheard_message_that_is_no_bounce_gets_no_answer(
     assert len(asked.requests) == 1 and fake.calls_to("chat.postMessage") == []
     # ordinary talk is not even recorded as answered: its key is still new
     assert await store.claim_event(f"slack:event:{chatter['event_id']}", time.time())
+
+
+async def test_another_workspace_is_told_on_a_mention_and_ignored_when_overheard(
+    fake: FakeSlackApi, make_adapter: Make, serve_http: Serve
+) -> None:
+    asked = Asked()
+    slack = await serve_http(make_adapter(asked, slack_allowed_teams=("T0OTHER01",)))
+    await slack.post("event", message_event(BOUNCE))
+    await slack.post("event", message_event(f"<@{BOT_USER}> {BOUNCE}", event_type="app_mention"))
+    note = (await fake.wait_for("chat.postEphemeral"))[0].args
+    await settle(slack.adapter)
+    assert note["user"] == USER and "SLACK_ALLOWED_TEAMS" in note["text"]
+    assert len(fake.calls_to("chat.postEphemeral")) == 1
+    assert asked.requests == [] and fake.calls_to("chat.postMessage") == []
+
+
+async def test_stop_lets_an_answer_in_flight_finish(
+    fake: FakeSlackApi, make_adapter: Make, serve_http: Serve
+) -> None:
+    started = asyncio.Event()
+
+    async def slow(req: Request) -> Reply:
+        started.set()
+        await asyncio.sleep(0.3)
+        return answer()
+
+    slack = await serve_http(make_adapter(slow))
+    await slack.post("event", message_event(f"<@{BOT_USER}> {BOUNCE}", event_type="app_mention"))
+    await asyncio.wait_for(started.wait(), 5)
+    await slack.adapter.stop()
+    assert len(fake.calls_to("chat.postMessage")) == 2
