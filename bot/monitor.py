@@ -127,14 +127,19 @@ class Monitor:
             log.info("sweep raised alerts", extra={"alerts": len(judged.alerts)})
         return judged.alerts
 
-    async def deliver_due(self) -> int:
-        """Post every due alert; returns how many a chat accepted. A failing chat waits (backoff)."""
+    async def deliver_due(self, stop: asyncio.Event | None = None) -> int:
+        """Post every due alert; returns how many a chat accepted. A failing chat waits (backoff).
+
+        With `stop` set, no further alert is started: what is left stays in the outbox.
+        """
         store, lang, sent = self.runtime.store, self.runtime.settings.lang, 0
         for adapter in self.adapters:
             dest = adapter.name
             if self._paused.get(dest, 0.0) > self.clock():
                 continue
             for item in await store.outbox_due(dest, self.clock()):
+                if stop is not None and stop.is_set():
+                    break
                 alert = Alert.from_payload(item.payload)
                 thread = None
                 if alert.kind != "listed":  # a new listing starts a new thread
@@ -187,7 +192,7 @@ class Monitor:
                         if self.clock() >= next_sweep:
                             await self.sweep_once()
                             next_sweep = self.clock() + self.interval * (1 + JITTER * self.rng())
-                        await self.deliver_due()
+                        await self.deliver_due(stop)
                 except Exception:
                     log.exception("monitor cycle failed; trying again next tick")
                 with contextlib.suppress(TimeoutError):
