@@ -13,7 +13,8 @@ from handlers.errors import UsageError
 from handlers.reply import Finding, Status
 from handlers.request import HandlerSettings
 from handlers.smtp_probe import probe
-from handlers.smtp_probe.judge import judge, rcpt_verdict
+from handlers.smtp_probe.judge import judge
+from handlers.smtp_probe.recipient import rcpt_verdict
 from handlers.smtp_probe.transcript import Answer, Certificate, Transcript
 from tests.lab.postfix_peer import SCENARIOS, TARPIT_SECONDS, PostfixPeer, postfix_peer  # noqa: F401
 
@@ -310,6 +311,14 @@ def test_a_session_cut_short_says_where() -> None:
         (Answer(550, "5.7.1 Client host [192.0.2.1] blocked using zen.spamhaus.org"), "policy"),
         (Answer(554, "5.7.1 Service unavailable; Client host blocked"), "policy"),
         (Answer(552, "5.2.2 Mailbox full"), "rejected"),
+        (
+            Answer(550, "5.4.1 Recipient address rejected: Access denied. AS(201806281)"),
+            "unknown_user",
+        ),
+        (Answer(554, "5.7.1 <x>: Helo command rejected: Host not found"), "policy"),
+        (Answer(550, "5.7.1 Sender domain unknown"), "policy"),
+        (Answer(550, "Client host unknown, go away"), "policy"),
+        (Answer(550, "Requested action not taken: mailbox unavailable"), "rejected"),
     ],
 )
 def test_recipient_answers_are_read_for_what_they_mean(answer: Answer, verdict: str) -> None:
