@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
 import dns.asyncresolver
+import dns.name
 import dns.reversename
 
 from handlers.dns import Records, lookup
@@ -51,8 +52,9 @@ def mx_hosts(mx: Records | None) -> list[str]:
     if mx is None or not mx.found:
         return []
     ordered = sorted(mx.rdata, key=lambda r: (getattr(r, "preference", 0), r.to_text()))
-    names = [getattr(r, "exchange").to_text(omit_final_dot=True).lower() for r in ordered]  # noqa: B009
-    return [n for n in dict.fromkeys(names) if n]
+    exchanges = [getattr(r, "exchange") for r in ordered]  # noqa: B009
+    names = [e.to_text(omit_final_dot=True).lower() for e in exchanges if e != dns.name.root]
+    return list(dict.fromkeys(names))
 
 
 def addresses_of(facts: Facts, host: str) -> list[str]:
