@@ -14,7 +14,7 @@ from telegram.ext import ContextTypes
 
 from bot.config import Settings
 from bot.telegram.delivery import send_reply
-from handlers.dispatch import new_incident_id
+from handlers.dispatch import new_incident_id, parse_command
 from handlers.reply import Kind, Reply, Status
 from handlers.request import Request
 from handlers.store import Store
@@ -41,6 +41,9 @@ def to_request(message: Message, bot_id: int, bot_username: str) -> Request | No
     addressed = _ADDRESSED_COMMAND.match(text.lstrip())
     if addressed and addressed.group(1).lower() != bot_username.lower():
         return None
+    command, _ = parse_command(text)
+    # in a group, an unknown `/weather` without a bot name is for some other bot, not a mistake
+    ours = command is not None and (private or bool(addressed) or bool(command.target))
     mention = re.compile(rf"@{re.escape(bot_username)}\b", re.IGNORECASE) if bot_username else None
     mentioned = bool(mention and mention.search(text))
     if mention and mentioned and not text.lstrip().startswith("/"):
@@ -55,7 +58,7 @@ def to_request(message: Message, bot_id: int, bot_username: str) -> Request | No
         platform="telegram",
         channel=str(message.chat.id),
         thread=None if topic is None else str(topic),
-        explicit=private or text.lstrip().startswith("/") or mentioned or reply_to_bot,
+        explicit=private or ours or mentioned or reply_to_bot,
     )
 
 

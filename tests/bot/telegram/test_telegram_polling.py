@@ -84,12 +84,16 @@ async def test_plain_group_chatter_is_overheard_and_left_unanswered(
             fake_api.message_update("lunch at noon?", chat_id=GROUP, chat_type="supergroup")
         )
         fake_api.deliver(
+            fake_api.message_update("/weather taipei", chat_id=GROUP, chat_type="supergroup")
+        )
+        fake_api.deliver(
             fake_api.message_update(
                 f"@{BOT_USERNAME} what now?", chat_id=GROUP, chat_type="supergroup"
             )
         )
         (sent,) = await fake_api.wait_sent(1)
-    assert [(r.text, r.explicit) for r in ask.requests] == [
+    assert sorted((r.text, r.explicit) for r in ask.requests) == [
+        ("/weather taipei", False),
         ("lunch at noon?", False),
         ("what now?", True),
     ]
