@@ -34,6 +34,7 @@ TICK = 30.0  # seconds between lease renewals and outbox deliveries
 JITTER = 0.1  # up to this fraction of the interval is added to each wait between sweeps
 POST_TIMEOUT = 30.0
 BACKOFF_FIRST, BACKOFF_MAX = 30.0, 3600.0
+PENDING = 1e18  # outbox_due(..., PENDING) lists every unsent alert, due or not, oldest first
 
 
 def backoff(attempts: int) -> float:
@@ -64,7 +65,6 @@ class Monitor:
         self.lease_ttl = max(90.0, 3 * self.tick)
         self.unreachable_after = max(UNREACHABLE_AFTER, 3 * self.interval)
         self._checker = checker
-        self._paused: dict[str, float] = {}  # destination -> no posts before this time
         try:
             self.config_targets: list[Target] = canonical_targets(
                 runtime.settings.watch, runtime.settings.lang
@@ -135,11 +135,9 @@ class Monitor:
         store, lang, sent = self.runtime.store, self.runtime.settings.lang, 0
         for adapter in self.adapters:
             dest = adapter.name
-            if self._paused.get(dest, 0.0) > self.clock():
-                continue
-            for item in await store.outbox_due(dest, self.clock()):
-                if stop is not None and stop.is_set():
-                    break
+            for item in await store.outbox_due(dest, PENDING):
+                if (stop is not None and stop.is_set()) or item.next_at > self.clock():
+                    break  # stopping, or an earlier alert awaits its retry: keep the order
                 alert = Alert.from_payload(item.payload)
                 thread = None
                 if alert.kind != "listed":  # a new listing starts a new thread
@@ -151,7 +149,6 @@ class Monitor:
                     CHAT_ERRORS.labels(dest).inc()
                     retry_at = self.clock() + backoff(item.attempts)
                     await store.outbox_retry(item.id, retry_at, f"{type(exc).__name__}: {exc}")
-                    self._paused[dest] = retry_at  # keep the order: nothing overtakes this one
                     log.warning(
                         "alert not delivered, will retry",
                         extra={"destination": dest, "attempts": item.attempts + 1},
