@@ -7,7 +7,7 @@ and writes what it sees into a Transcript as it goes; judging what that means is
 from __future__ import annotations
 
 import asyncio
-import functools
+import contextlib
 import ipaddress
 import secrets
 import socket
@@ -18,6 +18,7 @@ import aiosmtplib
 from aiosmtplib import SMTP, SMTPResponse
 
 from handlers.request import HandlerSettings
+from handlers.smtp_probe.tls import certificate, tls_context
 from handlers.smtp_probe.transcript import Answer, Attempt, Certificate, Transcript
 
 MAX_ADDRESSES = 2
@@ -26,54 +27,8 @@ MAX_ADDRESSES = 2
 VERIFY, NO_VERIFY, PLAIN = "verify", "no-verify", "plain"
 
 
-def tls_context(settings: HandlerSettings, *, verify: bool) -> ssl.SSLContext:
-    """System CAs plus settings.probe_tls_ca; without `verify`, any certificate is accepted."""
-    return _context(settings.probe_tls_ca, verify)
-
-
-@functools.cache
-def _context(ca_file: str | None, verify: bool) -> ssl.SSLContext:
-    """Built once per process: loading the system CA store takes tens of milliseconds."""
-    context = ssl.create_default_context()
-    if ca_file:
-        context.load_verify_locations(cafile=ca_file)
-    if not verify:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
-
-
 def _answer(response: SMTPResponse) -> Answer:
     return Answer(int(response.code), response.message)
-
-
-def _name(rdns: object) -> str:
-    """`CN=x, O=y` from getpeercert()'s nested tuples."""
-    parts = []
-    if isinstance(rdns, tuple):
-        for rdn in rdns:
-            for key, value in rdn:
-                short = {"commonName": "CN", "organizationName": "O", "countryName": "C"}
-                parts.append(f"{short.get(key, key)}={value}")
-    return ", ".join(parts)
-
-
-def certificate(ssl_object: ssl.SSLObject | None) -> Certificate:
-    """The facts of a verified TLS session."""
-    if ssl_object is None:
-        return Certificate(version="", verified=False, error="no TLS session")
-    peer = ssl_object.getpeercert() or {}
-    not_after = peer.get("notAfter")
-    san = peer.get("subjectAltName", ())
-    names = [p[1] for p in san if isinstance(p, tuple) and p[0] in ("DNS", "IP Address")]
-    return Certificate(
-        version=ssl_object.version() or "",
-        verified=True,
-        subject=_name(peer.get("subject")),
-        issuer=_name(peer.get("issuer")),
-        names=tuple(str(n) for n in names),
-        not_after=float(ssl.cert_time_to_seconds(str(not_after))) if not_after else None,
-    )
 
 
 class _Retry(Exception):
@@ -147,8 +102,7 @@ class Session:
             if mode != PLAIN:
                 await self._tls(smtp, mode, implicit)
             await self._recipient(smtp)
-            t.stage = "quit"
-            await smtp.execute_command(b"QUIT")
+            await self._quit(smtp)
         except _Retry as retry:
             return retry.mode
         except aiosmtplib.SMTPTimeoutError as exc:
@@ -266,6 +220,12 @@ class Session:
             t.decoy_answer = await self._rcpt(smtp, t.decoy)
         t.stage = "rset"
         await smtp.execute_command(b"RSET")
+
+    @staticmethod
+    async def _quit(smtp: SMTP) -> None:
+        """Say goodbye; a server that hangs up first has told us everything already."""
+        with contextlib.suppress(aiosmtplib.SMTPException, ConnectionError):
+            await smtp.execute_command(b"QUIT")
 
     @staticmethod
     async def _rcpt(smtp: SMTP, address: str) -> Answer:
