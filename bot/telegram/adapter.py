@@ -7,8 +7,8 @@ import logging
 from typing import Any
 
 from starlette.routing import BaseRoute
-from telegram import Update
-from telegram.error import BadRequest, InvalidToken, NetworkError
+from telegram import BotCommand, Update
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, MessageHandler, filters
 
 from bot.config import Settings
@@ -18,6 +18,7 @@ from bot.telegram.handlers import Ask, Responder, on_error
 from bot.telegram.webhook import webhook_route
 from handlers.reply import Reply
 from handlers.store import Store
+from knowledge.loader import load
 
 log = logging.getLogger("mailtriage.telegram")
 
@@ -25,6 +26,7 @@ AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 MAX_RETRIES = 3  # RetryAfter (429) answers waited out per request before giving up
 CONCURRENT_UPDATES = 8
+MENU = ("mailcheck", "mailtrack", "mailwatch", "lang", "help")
 
 
 def file_url(api_url: str) -> str:
@@ -115,8 +117,19 @@ class TelegramAdapter:
                 f"{self.settings.telegram_api_url} ({exc})"
             ) from exc
 
+    async def _publish_commands(self) -> None:
+        """The command menu Telegram clients show, in English and (for `zh` users) Chinese."""
+        kb = load()
+        for lang, code in (("en", None), ("zh-TW", "zh")):
+            menu = [BotCommand(c, kb.text(f"telegram.command.{c}", lang)) for c in MENU]
+            try:
+                await self.application.bot.set_my_commands(menu, language_code=code)
+            except TelegramError as exc:  # a missing menu must not keep the bot from answering
+                log.warning("telegram: could not set the command menu: %s", exc)
+
     async def _receive(self) -> None:
         app = self.application
+        await self._publish_commands()
         if self.webhook:
             await app.start()
             await app.bot.set_webhook(

@@ -30,7 +30,13 @@ from tests.fakes.telegram_html import EntityParseError, check_message
 
 BOT_ID = 7000001
 BOT_USERNAME = "MailTriageBot"
-_OBJECT_FIELDS = {"reply_parameters", "allowed_updates", "link_preview_options", "reply_markup"}
+_OBJECT_FIELDS = {
+    "reply_parameters",
+    "allowed_updates",
+    "link_preview_options",
+    "reply_markup",
+    "commands",
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -111,6 +111,28 @@ async def test_polling_mode_serves_no_routes(fake_api: FakeTelegramAPI, store: S
         assert adapter.routes() == []
 
 
+async def test_start_publishes_the_command_menu_in_both_languages(
+    fake_api: FakeTelegramAPI, store: SqlStore
+) -> None:
+    async with running_bot(fake_api, store, answer_with()):
+        pass
+    menus = {
+        c.params.get("language_code"): c.params["commands"]
+        for c in fake_api.calls
+        if c.method == "setMyCommands"
+    }
+    assert set(menus) == {None, "zh"}
+    assert [c["command"] for c in menus[None]] == [
+        "mailcheck",
+        "mailtrack",
+        "mailwatch",
+        "lang",
+        "help",
+    ]
+    assert all(3 <= len(c["description"]) <= 256 for menu in menus.values() for c in menu)
+    assert "黑名單" in menus["zh"][0]["description"]
+
+
 async def test_a_token_the_bot_api_refuses_stops_start_up_naming_the_setting(
     fake_api: FakeTelegramAPI, store: SqlStore
 ) -> None:
