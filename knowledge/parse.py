@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ REASON_KEYS = (
     "name", "category", "side", "retry", "temporary", "phrases", "title", "summary", "fix",
     "examples",
 )  # fmt: skip
+STATUS_CODE = re.compile(r"X\.\d{1,3}(\.\d{1,3})?|[245]\.X\.X")
 LIST_KEYS = (
     "zone", "type", "operator", "default", "ipv6", "txt", "bitmask", "access", "delist_url",
     "description", "codes", "error_codes",
@@ -90,6 +92,8 @@ def status_codes(path: Path, reasons: Collection[str]) -> dict[str, StatusCode]:
         w = f"status[{i}]"
         f.only(d, ("code", "meaning", "reason"), w)
         code = f.string(d, "code", w)
+        if not STATUS_CODE.fullmatch(code):
+            raise f.fail(w, f"`{code}` is not written X.s.d, X.s or c.X.X")
         if code in out:
             raise f.fail(w, f"`{code}` is defined twice")
         reason = f.string(d, "reason", w, "")

@@ -271,3 +271,8 @@ def test_a_key_under_the_wrong_table_is_named(copy: Path) -> None:
 def test_a_blocklist_answer_outside_127_is_named(copy: Path) -> None:
     _edit(copy / "dnsbl.toml", 'code = "127.0.0.2"', 'code = "10.0.0.2"')
     _fails(copy, "dnsbl.toml", "10.0.0.2")
+
+
+def test_a_status_code_not_in_registry_form_is_named(copy: Path) -> None:
+    _edit(copy / "status_codes.toml", 'code = "X.2.2"', 'code = "5.2.2"')
+    _fails(copy, "status_codes.toml", "5.2.2")
