@@ -15,7 +15,7 @@ from handlers.request import HandlerSettings
 from handlers.smtp_probe import probe
 from handlers.smtp_probe.judge import judge
 from handlers.smtp_probe.recipient import rcpt_verdict
-from handlers.smtp_probe.transcript import Answer, Certificate, Transcript
+from handlers.smtp_probe.transcript import Answer, Attempt, Certificate, Transcript
 from tests.lab.postfix_peer import SCENARIOS, TARPIT_SECONDS, PostfixPeer, postfix_peer  # noqa: F401
 
 LOOPBACK = (ip_network("127.0.0.0/8"),)
@@ -242,6 +242,18 @@ def transcript(**facts: object) -> Transcript:
 
 def by_detail(findings: list[Finding], words: str) -> Finding:
     return next(f for f in findings if words in f.detail)
+
+
+def test_timeouts_and_unreachable_networks_are_unknown_and_blame_the_path() -> None:
+    t = transcript(address=None, rcpt=None)
+    t.failed = [
+        Attempt("192.0.2.25", "timeout"),
+        Attempt("2001:db8::25", "unreachable", "No route"),
+    ]
+    [f] = judge(t, "zh-TW", NOW)
+    assert f.status is Status.UNKNOWN
+    assert "192.0.2.25:25 10 秒內沒有回應" in f.evidence and "No route" in f.evidence
+    assert "許多雲端平台會封鎖對外的 25 埠" in f.detail
 
 
 def test_a_certificate_close_to_expiry_is_a_warning_with_the_days_left() -> None:
