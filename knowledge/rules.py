@@ -25,6 +25,7 @@ class PhraseRule:
     phrases: tuple[str, ...]
     regexes: tuple[str, ...] = ()
     stage: str = ""
+    strong: bool = False  # beats the reason a precise status code names (5.1.1 + "blacklisted")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,7 @@ def parse(data: Mapping[str, Any]) -> ClassifyRules:
                 phrases=tuple(p.lower() for p in phrases),
                 regexes=_strings(item.get("regex", []), f"{where}.regex"),
                 stage=stage,
+                strong=bool(item.get("strong", False)),
             )
         )
     return ClassifyRules(

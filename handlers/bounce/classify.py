@@ -14,40 +14,42 @@ PRECISE_STATUS = frozenset(
 )
 # phrase reasons that only describe how a refusal was said, not why
 VAGUE_TEXT = frozenset({"systemerror", "networkerror", "expired", "filtered", "onhold"})
-# a status code's reason loses to a phrase that names one of these
-STRONG_TEXT = frozenset(
-    {"norelaying", "mailboxfull", "hasmoved", "mesgtoobig", "suspend", "greylisted", "notaccept"}
-)
 # an unknown-user answer that says "recipient" or "mailbox" is about the address, not a filter
 _RECIPIENT_WORDS = ("recipient", "mailbox", "adr.")
 BEFORE_DATA = frozenset({"CONN", "HELO", "MAIL", "RCPT"})
 
 
-CompiledRule = tuple[str, tuple[str, ...], tuple[re.Pattern[str], ...], str]
+CompiledRule = tuple[str, tuple[str, ...], tuple[re.Pattern[str], ...], str, bool]
 
 
 @cache
 def _compiled() -> tuple[CompiledRule, ...]:
     return tuple(
-        (r.reason, r.phrases, tuple(re.compile(x) for x in r.regexes), r.stage)
+        (r.reason, r.phrases, tuple(re.compile(x) for x in r.regexes), r.stage, r.strong)
         for r in load_rules().rules
     )
 
 
-def by_text(text: str, stage: str | None = None) -> str | None:
-    """The first rule whose phrase or regex occurs in `text` (already lower-case and collapsed)."""
+def match_text(text: str, stage: str | None = None) -> tuple[str, bool] | None:
+    """The first rule matching `text` (lower-case, collapsed): its reason and whether it is strong."""
     if not text:
         return None
-    for reason, phrases, regexes, rule_stage in _compiled():
+    for reason, phrases, regexes, rule_stage, strong in _compiled():
         if rule_stage and rule_stage != stage:
             continue
         for p in phrases:
             if p in text:
-                return reason
+                return reason, strong
         for rx in regexes:
             if rx.search(text):
-                return reason
+                return reason, strong
     return None
+
+
+def by_text(text: str, stage: str | None = None) -> str | None:
+    """The reason of the first rule whose phrase or regex occurs in `text`."""
+    found = match_text(text, stage)
+    return found[0] if found else None
 
 
 def by_status(status: str | None, rules: ClassifyRules | None = None) -> str | None:
@@ -75,7 +77,7 @@ def _status_wins(textual: str | None, coded: str) -> bool:
     """Whether the status code's reason beats the phrase's (a precise code, a vague phrase)."""
     if textual is None:
         return True
-    if coded in PRECISE_STATUS and textual not in STRONG_TEXT:
+    if coded in PRECISE_STATUS:
         return True
     return textual in VAGUE_TEXT and coded not in ("systemerror", "networkerror", "syntaxerror")
 
@@ -89,11 +91,14 @@ def reason_of(found: Found) -> str:
         return "delivered"
     rules = load_rules()
     text = " ".join(found.diagnostic.lower().split())
-    textual = by_text(text, found.stage)
+    matched = match_text(text, found.stage)
+    textual, strong = matched if matched else (None, False)
     coded = by_status(found.status, rules)
     reason = textual
-    if coded and textual != coded and _status_wins(textual, coded):
+    if coded and textual != coded and not strong and _status_wins(textual, coded):
         reason = coded
+    if reason == "hostunknown" and (found.status or "").startswith("4."):
+        reason = "networkerror"  # a DNS failure reported as temporary: the lookup, not the name
     stage = found.stage
     if stage is None and found.recipient and found.recipient.lower() in text:
         stage = "RCPT"  # a reply naming the recipient is the answer to RCPT TO

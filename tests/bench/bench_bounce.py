@@ -19,11 +19,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "handlers" / "bounce"))
-
-from bounce_corpus import diagnostic_lines, labels, score  # noqa: E402
 
 from handlers.bounce import classify_text  # noqa: E402
+from tests.handlers.bounce.bounce_corpus import diagnostic_lines, labels, score  # noqa: E402
 
 CLI = [
     sys.executable,
