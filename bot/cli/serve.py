@@ -28,5 +28,5 @@ def run(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     try:
         return asyncio.run(serve(settings, console=not args.no_console))
-    except (StoreError, StartupError) as exc:
+    except (ConfigError, StoreError, StartupError) as exc:
         return fail(str(exc))
