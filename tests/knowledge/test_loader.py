@@ -276,3 +276,18 @@ def test_a_blocklist_answer_outside_127_is_named(copy: Path) -> None:
 def test_a_status_code_not_in_registry_form_is_named(copy: Path) -> None:
     _edit(copy / "status_codes.toml", 'code = "X.2.2"', 'code = "5.2.2"')
     _fails(copy, "status_codes.toml", "5.2.2")
+
+
+def test_every_keyword_of_the_seed_bounce_categories_is_a_phrase(kb: KnowledgeBase) -> None:
+    text = _seed("004").replace("\u2019", "'")
+    phrases = [p for r in kb.reasons.values() for p in r.phrases]
+    blocks = re.findall(r"可能出現的關鍵字：(.*?)解決方法：", text, re.S)
+    assert len(blocks) == 12
+    for block in blocks:
+        for keyword in re.split(r"[、\n/]", block):
+            # the seed writes placeholders as runs of * and × (and "xx"): match a literal piece
+            pieces = [s.strip() for s in re.split(r"[*×]+|\bxx\b", keyword.lower()) if s.strip()]
+            if pieces:
+                assert any(x in p or (len(p) > 8 and p in x) for x in pieces for p in phrases), (
+                    keyword
+                )
