@@ -26,7 +26,7 @@ _PEER = re.compile(r"^[^\s\[\]]*\[[0-9A-Fa-f:.]+\](?::\d+)?:\s*")
 _QID = re.compile(r"^[0-9A-Za-z]{5,20}: ")
 _REPLY = re.compile(r"^([2-5]\d\d)([ -]|$)(?:([245]\.\d{1,3}\.\d{1,3})\b)?")
 _EMBEDDED_CLOCK = re.compile(r"\s+(?=\d\d:\d\d:\d\d: )")
-_GREY = re.compile(r"gr[ae]y[ -]?list|come back later", re.I)
+GREYLIST = re.compile(r"gr[ae]y[ -]?list|come back later", re.I)
 _SAID = re.compile(
     r"said: (([2-5]\d\d)[ -](?:([245]\.\d{1,3}\.\d{1,3}) )?.*?)(?: \(in reply to |$)"
 )
@@ -186,7 +186,7 @@ class _Reader:
             self.continued = []
             if m.group(1) < "400" or (step is Step.NONE and self.pending == []):
                 return None
-            return Verdict(step, reply, m.group(1), m.group(3) or "", bool(_GREY.search(reply)))
+            return Verdict(step, reply, m.group(1), m.group(3) or "", bool(GREYLIST.search(reply)))
         if text.startswith(("+OK", "* OK")):
             self._answers()
             self.seen_reply = True
@@ -228,7 +228,7 @@ def log_verdict(text: str) -> Verdict | None:
         step = _STEP_NAMES.get(m.group(1).lower(), Step.RCPT_TO)
         reply = m.group(2).strip()
         code = m.group(3) or ""
-        return Verdict(step, reply, code, m.group(4) or "", bool(_GREY.search(reply)))
+        return Verdict(step, reply, code, m.group(4) or "", bool(GREYLIST.search(reply)))
     m = _STATUS_TEXT.search(text)
     reason = m.group(1) if m else text
     if not m and not any(k in lower for k in ("name service error", "connect to ", "sasl", "tls")):
@@ -238,7 +238,7 @@ def log_verdict(text: str) -> Verdict | None:
     said, code, said_status = _said(reason)
     status_code = said_status or status_code
     reply = said or reason
-    grey = bool(_GREY.search(reply)) and (code.startswith("4") or status_code.startswith("4"))
+    grey = bool(GREYLIST.search(reply)) and (code.startswith("4") or status_code.startswith("4"))
     step = _reason_step(reason.lower())
     if step is Step.NONE and not m:
         return None

@@ -1,15 +1,10 @@
-"""Splits one syslog or Dovecot log line into time, program, pid and message, fast (cached times)."""
+"""Turns log timestamps (classic syslog without a year, or RFC 3339) into epoch seconds, cached."""
 
 from __future__ import annotations
 
-import re
 import time
 from datetime import UTC, datetime, tzinfo
 
-HEADER = re.compile(
-    r"(?:([A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d)|(\d{4}-\d\d-\d\dT[0-9:.]+(?:Z|[+-]\d\d:?\d\d)?)) "
-    r"(?:[^\s:\[]+ )?([^\s:\[]+)(?:\[(\d+)\])?: (.*)"
-)
 _MONTHS = {
     m: i
     for i, m in enumerate(

@@ -11,13 +11,13 @@ tracks are built here; the failing step is found by analyse.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import tzinfo
 
-from handlers.conntrack.analyse import analyse
 from handlers.conntrack.dovecot_log import DovecotReader
-from handlers.conntrack.logline import HEADER, Clock
+from handlers.conntrack.logline import Clock
 from handlers.conntrack.model import Step, Track, TrackStatus
+from handlers.conntrack.outcome import Delivery, explain, finish_rejection, settle
 
 _DELIVERY = re.compile(
     r"([0-9A-Za-z]+): to=<([^>]*)>,(?: orig_to=<[^>]*>,)? relay=([^,]*),.*? dsn=([\d.]+), status=(\w+) ?\(?(.*?)\)?$"
@@ -40,18 +40,7 @@ class _Message:
         self.sender = ""
         self.received = False
         self.lines: list[str] = []
-        self.deliveries: dict[str, _Delivery] = {}
-
-
-class _Delivery:
-    __slots__ = ("attempt", "dsn", "outcome", "reason", "track")
-
-    def __init__(self, track: Track) -> None:
-        self.track = track
-        self.attempt = 0
-        self.outcome = ""
-        self.dsn = ""
-        self.reason = ""
+        self.deliveries: dict[str, Delivery] = {}
 
 
 class LogReader:
@@ -66,20 +55,37 @@ class LogReader:
         self.screens: dict[str, list[str]] = {}
         self.extra: list[Track] = []
         self.dovecot = DovecotReader()
+        self.times: dict[str, float] = {}
         self._seq = 0
 
     def feed(self, line: str) -> None:
-        m = HEADER.match(line)
-        if m is None:
+        line = line.rstrip("\n")
+        if line[3:4] == " " and line[15:16] == " ":  # classic syslog: "Nov 23 11:58:30 "
+            stamp, rest = line[:15], line[16:]
+            when = self.times.get(stamp)
+            if when is None:
+                when = self.times[stamp] = self.clock.classic(stamp)
+        elif line[4:5] == "-" and line[10:11] == "T":  # RFC 3339: "2026-11-23T11:58:30.1+00:00 "
+            space = line.find(" ")
+            try:
+                when = self.clock.iso(line[:space])
+            except ValueError:
+                return
+            rest = line[space + 1 :]
+        else:
             return
-        classic, iso, prog, pid, msg = m.groups()
+        colon = rest.find(": ")
+        if colon < 0:
+            return
+        head = rest[:colon]
+        key = head[head.rfind(" ") + 1 :]  # "postfix/smtpd[1470]", "dovecot", "pop3-login"
+        bracket = key.find("[")
+        prog = key[:bracket] if bracket > 0 else key
+        msg = rest[colon + 2 :]
         if prog.startswith("postfix"):
-            service = prog[prog.rfind("/") + 1 :]
-            when = self.clock.classic(classic) if classic else self.clock.iso(iso)
-            self._postfix(service, f"{prog}[{pid}]", msg, line.rstrip("\n"), when)
+            self._postfix(prog[prog.rfind("/") + 1 :], key, msg, line, when)
         elif prog == "dovecot" or "-login" in prog or prog.startswith(("auth", "pop3", "imap")):
-            when = self.clock.classic(classic) if classic else self.clock.iso(iso)
-            self.dovecot.feed(prog, msg, line.rstrip("\n"), when)
+            self.dovecot.feed(prog, msg, line, when)
 
     def feed_all(self, lines: Iterable[str]) -> None:
         for line in lines:
@@ -239,7 +245,7 @@ class LogReader:
                 recipient=rcpt,
                 transcript=list(m.lines),
             )
-            d = m.deliveries[rcpt] = _Delivery(track)
+            d = m.deliveries[rcpt] = Delivery(track)
         buf = self.buffers.pop(key, [])
         d.attempt = len(d.track.transcript)
         d.track.transcript.extend(buf)
@@ -250,45 +256,21 @@ class LogReader:
         if not d.track.sender:
             d.track.sender = m.sender
 
-    def tracks(self) -> list[Track]:
-        """Every track read so far, oldest first, with status and failing step filled in."""
-        out = [finish_rejection(t) for t in self.extra]
+    def tracks(self, keep: Callable[[Track], bool] | None = None) -> list[Track]:
+        """The tracks read so far, oldest first, with the failing step found.
+
+        `keep` (tried on sender, recipient, time, direction, protocol and status) skips the
+        analysis of tracks nobody asked for.
+        """
+        out = [finish_rejection(t) for t in self.extra if keep is None or keep(t)]
         for m in self.messages.values():
             for d in m.deliveries.values():
-                out.append(_finish(d))
-        out.extend(self.dovecot.tracks())
+                t = settle(d)
+                if keep is None or keep(t):
+                    out.append(explain(t, d))
+        out.extend(t for t in self.dovecot.tracks() if keep is None or keep(t))
         out.sort(key=lambda t: t.time)
         return out
-
-
-def _finish(d: _Delivery) -> Track:
-    t = d.track
-    t.reason = d.reason
-    t.status_code = d.dsn
-    if d.outcome == "sent":
-        t.status = TrackStatus.SENT
-        t.reply_code = d.reason[:3] if d.reason[:3].isdigit() else ""
-        return t
-    verdict = analyse(t.transcript[d.attempt :])
-    t.failed_step = verdict.failed_step
-    t.reply_code = verdict.reply_code
-    t.status_code = verdict.status_code or d.dsn
-    if d.outcome == "deferred":
-        t.status = TrackStatus.GREYLISTED if verdict.greylisted else TrackStatus.DEFERRED
-    else:
-        t.status = TrackStatus.BOUNCED
-    return t
-
-
-def finish_rejection(t: Track) -> Track:
-    """Fill the failing step of a rejection or SASL track from its transcript."""
-    if t.failed_step is Step.NONE:
-        verdict = analyse(t.transcript)
-        t.failed_step = verdict.failed_step
-        t.reason = t.reason or verdict.reply
-        t.reply_code = verdict.reply_code
-        t.status_code = verdict.status_code
-    return t
 
 
 def read_tracks(

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, tzinfo
 
 from handlers.conntrack.model import Track
 from handlers.conntrack.postfix_log import LogReader
-from handlers.conntrack.sources import Query, select
+from handlers.conntrack.sources import Query, select, wanted
 from handlers.errors import ApplianceError
 from handlers.request import ApplianceSettings
 from knowledge.loader import load
@@ -26,12 +26,16 @@ class PostfixSource:
     async def fetch(self, query: Query) -> list[Track]:
         if not self.settings.log_paths:
             raise ApplianceError(load().text("conntrack.error.no_logs", query.lang))
-        tracks = await asyncio.to_thread(read_files, self.settings.log_paths, query.lang)
+        tracks = await asyncio.to_thread(
+            read_files, self.settings.log_paths, query.lang, lambda t: wanted(t, query)
+        )
         return select(tracks, query)
 
 
-def read_files(paths: tuple[str, ...] | list[str], lang: str = "en") -> list[Track]:
-    """Every track in the files, read in the order given (oldest file first)."""
+def read_files(
+    paths: Sequence[str], lang: str = "en", keep: Callable[[Track], bool] | None = None
+) -> list[Track]:
+    """The tracks in the files (those `keep` accepts), read in the order given, oldest first."""
     reader = LogReader(tz=_local_tz())
     budget = MAX_BYTES
     for path in paths:
@@ -45,7 +49,7 @@ def read_files(paths: tuple[str, ...] | list[str], lang: str = "en") -> list[Tra
             raise ApplianceError(
                 load().text("conntrack.error.log_unreadable", lang, path=path, detail=exc.strerror)
             ) from exc
-    return reader.tracks()
+    return reader.tracks(keep)
 
 
 def _lines(path: str) -> Iterator[str]:
