@@ -8,6 +8,7 @@ code block at a newline or space inside it). Sending the messages is bot/telegra
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from handlers.reply import Finding, Reply, Section, Status
@@ -113,11 +114,14 @@ def _main_lines(reply: Reply) -> list[Line]:
     return lines
 
 
+_COST = {"<": 4, ">": 4, "&": 5}  # escaped length of the characters html.escape changes
+
+
 def _cut(text: str, room: int) -> int:
     """How many characters of `text` to put in `room` escaped units: at a newline, else a space."""
     used = fit = 0
     for ch in text:
-        used += units(html.escape(ch, quote=False))
+        used += _COST.get(ch, 2 if ch > "\uffff" else 1)
         if used > room:
             break
         fit += 1
@@ -134,21 +138,19 @@ def _line_html(line: Line) -> str:
     return "".join(s.html() for s in line)
 
 
-def _fit(line: Line, first: int, limit: int) -> list[Line]:
+def _fit(line: Line, first: int, limit: int) -> Iterator[Line]:
     """Cut a line into parts of at most `first` units, then at most `limit` units each."""
-    out: list[Line] = []
     current: list[Span] = []
-    size = 0
+    size, cap = 0, first
     for span in line:
         rest = span.text
         overhead = units(Span("", span.tag).html())
         while rest:
-            cap = limit if out else first
             room = cap - size - overhead
             n = _cut(rest, room) if room > 0 else 0
-            if n == 0 and (current or not out):  # start a fresh part and try again
-                out.append(tuple(current))
-                current, size = [], 0
+            if n == 0 and (current or cap != limit):  # start a fresh part and try again
+                yield tuple(current)
+                current, size, cap = [], 0, limit
                 continue
             n = max(n, 1)
             piece = Span(rest[:n].rstrip("\n") if span.tag == "pre" else rest[:n], span.tag)
@@ -157,61 +159,74 @@ def _fit(line: Line, first: int, limit: int) -> list[Line]:
                 size += units(piece.html())
             rest = rest[n:]
             if rest:
-                out.append(tuple(current))
-                current, size = [], 0
+                yield tuple(current)
+                current, size, cap = [], 0, limit
     if current:
-        out.append(tuple(current))
-    return out
+        yield tuple(current)
 
 
-def pack(lines: list[Line], limit: int = LIMIT) -> tuple[Message, ...]:
-    """Join lines into as few messages as fit in `limit` each, splitting only between lines.
-
-    A line too long for any message starts in the room left by the lines before it.
-    """
-    messages: list[list[Line]] = []
+def _groups(lines: list[Line], limit: int) -> Iterator[list[Line]]:
+    """Lines grouped into messages, lazily; a line too long for any message is cut, starting in
+    the room the lines before it left."""
     current: list[Line] = []
     size = 0
     for line in lines:
         n = units(_line_html(line))
         if n <= limit:
-            parts = [line]
+            parts: Iterable[Line] = [line]
         else:
             room = limit - size - 1 if current else limit
             parts = _fit(line, room if room >= limit // 4 else limit, limit)
         for part in parts:
             n = units(_line_html(part))
             if current and size + 1 + n > limit:
-                messages.append(current)
+                yield current
                 current, size = [], 0
             size += n + (1 if current else 0)
             current.append(part)
     if current:
-        messages.append(current)
-    out = []
-    for msg in messages:
-        while msg and not msg[0]:
-            msg = msg[1:]
-        while msg and not msg[-1]:
-            msg = msg[:-1]
-        if msg:
-            out.append(
-                Message(
-                    html="\n".join(_line_html(line) for line in msg),
-                    plain="\n".join("".join(s.text for s in line) for line in msg),
-                )
-            )
+        yield current
+
+
+def _message(group: list[Line]) -> Message | None:
+    while group and not group[0]:
+        group = group[1:]
+    while group and not group[-1]:
+        group = group[:-1]
+    if not group:
+        return None
+    return Message(
+        html="\n".join(_line_html(line) for line in group),
+        plain="\n".join("".join(s.text for s in line) for line in group),
+    )
+
+
+def pack(lines: list[Line], limit: int = LIMIT, most: int | None = None) -> tuple[Message, ...]:
+    """Join lines into as few messages as fit in `limit` each, splitting only between lines.
+
+    With `most`, stops after that many messages (the caller compares to see what was left out).
+    """
+    out: list[Message] = []
+    for group in _groups(lines, limit):
+        message = _message(group)
+        if message is not None:
+            out.append(message)
+        if most is not None and len(out) >= most:
+            break
     return tuple(out)
 
 
-def _capped(messages: tuple[Message, ...], lang: str) -> tuple[Message, ...]:
-    """At most MAX_MESSAGES messages, the last of them saying how many more were left out."""
+def _capped(lines: list[Line], limit: int, lang: str) -> tuple[Message, ...]:
+    """At most MAX_MESSAGES messages, the last of them saying how much was left out."""
+    messages = pack(lines, limit, MAX_MESSAGES + 1)
     if len(messages) <= MAX_MESSAGES:
         return messages
-    note = Span(
-        load().text("telegram.truncated", lang, count=len(messages) - MAX_MESSAGES + 1), "i"
-    )
-    return (*messages[: MAX_MESSAGES - 1], Message(html=note.html(), plain=note.text))
+    kept = messages[: MAX_MESSAGES - 1]
+    total = sum(len(s.text) for line in lines for s in line)
+    left = total - sum(len(m.plain) for m in kept)
+    size = f"{max(left, 1000) / 1000:.0f}"
+    note = Span(load().text("telegram.truncated", lang, size=size), "i")
+    return (*kept, Message(html=note.html(), plain=note.text))
 
 
 def render(reply: Reply, limit: int = LIMIT) -> TelegramReply:
@@ -220,6 +235,6 @@ def render(reply: Reply, limit: int = LIMIT) -> TelegramReply:
     for s in reply.thread_sections:
         details += _section_lines(s)
     return TelegramReply(
-        main=_capped(pack(_main_lines(reply), limit), reply.lang),
-        details=_capped(pack(details, limit), reply.lang),
+        main=_capped(_main_lines(reply), limit, reply.lang),
+        details=_capped(details, limit, reply.lang),
     )

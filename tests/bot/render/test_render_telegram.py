@@ -74,7 +74,7 @@ def test_an_answer_too_long_for_a_chat_is_cut_and_says_how_much_is_left_out() ->
     reply = Reply(title="t", summary="s", sections=(Section(heading="h", code=code),), lang="zh-TW")
     messages = render(reply).messages
     assert len(messages) == MAX_MESSAGES
-    assert "則訊息未送出" in check_message(messages[-1].html, "HTML")
+    assert "的內容未送出" in check_message(messages[-1].html, "HTML")
 
 
 def test_blank_lines_alone_make_no_message() -> None:
