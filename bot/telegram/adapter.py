@@ -107,8 +107,9 @@ class TelegramAdapter:
         except BadRequest as exc:
             await self.stop()
             raise StartupError(
-                f"TELEGRAM_WEBHOOK_URL: Telegram refused the webhook ({exc}); "
-                "it must be a public https:// URL ending in /telegram/webhook"
+                f"TELEGRAM_WEBHOOK_URL: Telegram refused the webhook ({exc}); it must be a public "
+                "https:// URL (port 443, 80, 88 or 8443) ending in /telegram/webhook, and "
+                "TELEGRAM_WEBHOOK_SECRET 1-256 characters of A-Z, a-z, 0-9, _ and -"
             ) from exc
         except NetworkError as exc:
             await self.stop()

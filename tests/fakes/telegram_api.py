@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import socket
 import threading
 import time
@@ -238,6 +239,14 @@ class FakeTelegramAPI:
             return _ok(self._me())
         if method == "getUpdates":
             return _ok(await self._get_updates(params))
+        if method == "setWebhook" and not str(params.get("url", "")).startswith("https://"):
+            return _error(
+                400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+            )
+        if method == "setWebhook" and not re.fullmatch(
+            r"[A-Za-z0-9_-]{1,256}", str(params.get("secret_token", "x"))
+        ):
+            return _error(400, "Bad Request: secret token contains unallowed characters")
         if method in ("setWebhook", "deleteWebhook"):
             with self._lock:
                 self._state.webhook = dict(params) if method == "setWebhook" else {}

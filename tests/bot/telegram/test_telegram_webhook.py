@@ -147,3 +147,12 @@ async def test_an_unreachable_bot_api_stops_start_up_naming_the_setting(store: S
     )
     with pytest.raises(StartupError, match="TELEGRAM_API_URL"):
         await TelegramAdapter(settings, answer_with(), store).start()
+
+
+async def test_a_webhook_url_telegram_refuses_stops_start_up_naming_the_setting(
+    fake_api: FakeTelegramAPI, store: SqlStore
+) -> None:
+    plain_http = {**WEBHOOK, "telegram_webhook_url": "http://bot.example.net/telegram/webhook"}
+    adapter = TelegramAdapter(settings_for(fake_api, **plain_http), answer_with(), store)
+    with pytest.raises(StartupError, match="TELEGRAM_WEBHOOK_URL"):
+        await adapter.start()
