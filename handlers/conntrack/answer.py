@@ -10,7 +10,7 @@ from knowledge.loader import KnowledgeBase, load
 
 TABLE_ROWS = 30
 EXPLAINED = 5
-EXCERPT = 30
+EXCERPT = 25
 
 
 def stamp(epoch: float) -> str:
@@ -95,7 +95,7 @@ def _explained(t: Track, kb: KnowledgeBase, lang: str) -> list[Section]:
         sections.append(
             Section(
                 heading=kb.text("conntrack.transcript", lang, id=t.id),
-                code="\n".join(line[:300] for line in t.transcript[-EXCERPT:]),
+                code="\n".join(line[:240] for line in t.transcript[-EXCERPT:]),
                 in_thread=True,
             )
         )
