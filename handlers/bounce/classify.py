@@ -16,6 +16,20 @@ PRECISE_STATUS = frozenset(
 VAGUE_TEXT = frozenset({"systemerror", "networkerror", "expired", "filtered", "onhold"})
 # an unknown-user answer that says "recipient" or "mailbox" is about the address, not a filter
 _RECIPIENT_WORDS = ("recipient", "mailbox", "adr.")
+# reasons that cannot be right for a refusal at MAIL FROM / at connection time
+_NOT_SENDER = frozenset({None, "userunknown", "hostunknown", "filtered", "onhold", "systemerror"})
+_NOT_CLIENT = frozenset(
+    {
+        None,
+        "userunknown",
+        "filtered",
+        "onhold",
+        "systemerror",
+        "mailboxfull",
+        "speeding",
+        "rejected",
+    }
+)
 BEFORE_DATA = frozenset({"CONN", "HELO", "MAIL", "RCPT"})
 
 
@@ -77,6 +91,8 @@ def _status_wins(textual: str | None, coded: str) -> bool:
     """Whether the status code's reason beats the phrase's (a precise code, a vague phrase)."""
     if textual is None:
         return True
+    if coded == "expired":
+        return False  # a queue timeout code says how it ended; the words say why
     if coded in PRECISE_STATUS:
         return True
     return textual in VAGUE_TEXT and coded not in ("systemerror", "networkerror", "syntaxerror")
@@ -97,6 +113,8 @@ def reason_of(found: Found) -> str:
     reason = textual
     if coded and textual != coded and not strong and _status_wins(textual, coded):
         reason = coded
+    if reason == "networkerror" and found.whole and "timed out" in text:
+        reason = "expired"  # a whole bounce about timeouts: the queue gave up retrying
     if reason == "hostunknown" and (found.status or "").startswith("4."):
         reason = "networkerror"  # a DNS failure reported as temporary: the lookup, not the name
     stage = found.stage
@@ -113,6 +131,10 @@ def reason_of(found: Found) -> str:
         # an unknown-user answer given after DATA (or at an unknown stage with a vague status) is
         # the recipient's filter speaking, not the directory
         reason = "filtered"
+    if stage == "MAIL" and not strong and reason in _NOT_SENDER:
+        reason = "rejected"  # refused at MAIL FROM: the sender address, not the recipient
+    if stage in ("CONN", "HELO") and not strong and reason in _NOT_CLIENT:
+        reason = "blocked"  # refused before any address was named: the client itself
     if reason is None and found.reply_code:
         reason = rules.reply.get(found.reply_code)
     if reason is None and found.recipient and "@" in found.recipient:

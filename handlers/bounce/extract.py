@@ -226,9 +226,8 @@ def _complete(f: Found, context: str) -> None:
     """Fill reply code, status, stage and remote host from the diagnostic (then the context)."""
     reply, status = scan.codes(f.diagnostic)
     f.reply_code = f.reply_code or reply
-    if not f.status or (
-        f.status.endswith(".0.0") and status and status != f.status and status[0] == f.status[0]
-    ):
+    generic = f.status is not None and (f.status.endswith(".0.0") or f.status[1:] == ".4.7")
+    if not f.status or (generic and status and status != f.status and status[0] == f.status[0]):
         f.status = status or f.status
     f.stage = f.stage or scan.stage(f.diagnostic) or scan.stage(context[:8_000])
     if not f.remote_host:

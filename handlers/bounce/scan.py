@@ -35,7 +35,8 @@ REPLY_RE = re.compile(
 STATUS_RE = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
 _STAGE_RE = re.compile(
     r"(?:in reply to|after|while sending|during|command|>>>)\s{1,12}"
-    r"(rcpt to|rcpt|mail from|mail|end of data|data|helo|ehlo|connect|starttls|auth|lhlo)\b",
+    r"(rcpt to|rcpt|mail from|mail|end of data|data|helo|ehlo|initial connection|connect|starttls|"
+    r"auth|lhlo)\b",
     re.I,
 )
 _HOST_RES = (
@@ -112,6 +113,7 @@ def stage(text: str) -> str | None:
             "ehlo": "HELO",
             "lhlo": "HELO",
             "connect": "CONN",
+            "initial connection": "CONN",
             "starttls": "STARTTLS",
             "auth": "AUTH",
         }[word]
