@@ -8,7 +8,13 @@ from typing import Any
 
 from starlette.routing import BaseRoute
 from telegram import BotCommand, Update
-from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    InvalidToken,
+    NetworkError,
+    TelegramError,
+)
 from telegram.ext import AIORateLimiter, Application, MessageHandler, filters
 
 from bot.config import Settings
@@ -171,5 +177,11 @@ class TelegramAdapter:
         await self._initialize()
         chat_id, topic = alert_target(self.settings.telegram_alert_chat)
         reply_to = int(thread_ref) if thread_ref and thread_ref.isdigit() else None
-        first = await send_reply(self.application.bot, chat_id, reply, reply_to, topic)
+        try:
+            first = await send_reply(self.application.bot, chat_id, reply, reply_to, topic)
+        except ChatMigrated as exc:
+            raise RuntimeError(
+                f"TELEGRAM_ALERT_CHAT: the group {chat_id} became a supergroup; "
+                f"set it to {exc.new_chat_id}"
+            ) from exc
         return thread_ref if reply_to is not None and thread_ref else str(first)

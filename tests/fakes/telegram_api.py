@@ -70,6 +70,7 @@ class _State:
     throttle: dict[str, list[int]] = field(default_factory=dict)
     webhook: dict[str, Any] = field(default_factory=dict)
     forbidden: set[str] = field(default_factory=set)
+    migrated: dict[str, int] = field(default_factory=dict)
 
 
 def _ok(result: Any) -> JSONResponse:
@@ -121,6 +122,11 @@ class FakeTelegramAPI:
         """Answer the next `times` calls of `method` with 429 and `retry_after` seconds."""
         with self._lock:
             self._state.throttle.setdefault(method, []).extend([retry_after] * times)
+
+    def migrate_chat(self, chat_id: int | str, to: int) -> None:
+        """Answer sendMessage to `chat_id` with 400 and `migrate_to_chat_id`, as for an upgraded group."""
+        with self._lock:
+            self._state.migrated[str(chat_id)] = to
 
     def forbid_chat(self, chat_id: int | str) -> None:
         """Answer sendMessage to `chat_id` with 403, as for a group that removed the bot."""
@@ -276,6 +282,13 @@ class FakeTelegramAPI:
         with self._lock:
             if str(params["chat_id"]) in self._state.forbidden:
                 return _error(403, "Forbidden: bot was kicked from the supergroup chat")
+            moved = self._state.migrated.get(str(params["chat_id"]))
+        if moved is not None:
+            return _error(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                migrate_to_chat_id=moved,
+            )
         text, parse_mode = str(params["text"]), params.get("parse_mode")
         try:
             shown = check_message(text, parse_mode)

@@ -80,6 +80,19 @@ async def test_an_alert_that_cannot_be_delivered_raises_so_the_outbox_retries(
     assert fake_api.sent == []
 
 
+async def test_an_alert_chat_that_became_a_supergroup_is_named_with_its_new_id(
+    fake_api: FakeTelegramAPI, store: SqlStore
+) -> None:
+    fake_api.migrate_chat("-4001", to=-1004001)
+    settings = settings_for(fake_api, telegram_alert_chat="-4001")
+    adapter = TelegramAdapter(settings, answer_with(), store)
+    try:
+        with pytest.raises(RuntimeError, match=r"TELEGRAM_ALERT_CHAT.*-1004001"):
+            await adapter.post_alert(LISTED, None)
+    finally:
+        await adapter.stop()
+
+
 def test_the_alert_chat_setting_names_a_chat_and_an_optional_topic() -> None:
     assert alert_target("-1001234") == (-1001234, None)
     assert alert_target("-1001234:7") == (-1001234, 7)
