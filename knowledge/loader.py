@@ -68,6 +68,12 @@ class KnowledgeBase:
         """A UI message in `lang`, formatted with `values`; a missing key is a programming error."""
         return self.texts[key].get(lang).format(**values)
 
+    def providers_in(self, text: str) -> tuple[ProviderCode, ...]:
+        """The provider markers that occur in `text` (case-insensitive), longest marker first."""
+        low = text.lower()
+        found = [p for p in self.provider_codes if p.marker.lower() in low]
+        return tuple(sorted(found, key=lambda p: -len(p.marker)))
+
     def status(self, code: str) -> StatusCode | None:
         """The meaning of an enhanced status code such as 5.7.26 (looked up as X.7.26).
 

@@ -291,3 +291,18 @@ def test_every_keyword_of_the_seed_bounce_categories_is_a_phrase(kb: KnowledgeBa
                 assert any(x in p or (len(p) > 8 and p in x) for x in pieces for p in phrases), (
                     keyword
                 )
+
+
+def test_provider_markers_are_found_in_a_reply_whatever_the_case(kb: KnowledgeBase) -> None:
+    reply = "421 4.7.0 [tss04] Messages from 192.0.2.10 temporarily deferred"
+    assert [(p.provider, p.reason) for p in kb.providers_in(reply)] == [("Yahoo", "badreputation")]
+    netease = "554 DT:SPM 163 smtp7,C8CowABHjxxxx 1590000000, please see http://mail.163.com/"
+    assert kb.providers_in(netease)[0].reason == "spamdetected"
+    assert kb.providers_in("250 2.0.0 Ok: queued as 48F675E8077") == ()
+
+
+def test_a_provider_marker_in_an_example_names_the_example_s_reason(kb: KnowledgeBase) -> None:
+    for reason in kb.reasons.values():
+        for example in reason.examples:
+            for marker in kb.providers_in(example.text)[:1]:
+                assert marker.reason == reason.name, (marker.marker, example.text)
