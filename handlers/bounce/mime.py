@@ -115,17 +115,18 @@ def split_headers(text: str) -> tuple[dict[str, str], str] | None:
             if name:
                 headers[name] += " " + line.strip()
             continue
-        m = _HEADER_RE.match(line)
-        if not m:
+        colon = line.find(":")
+        field = line[:colon]
+        if colon < 1 or colon > 76 or " " in field or "\t" in field:
             # not a header line: the header block ended without a blank line
             body = "\n".join(lines[i:]) + sep + body
             break
         good += 1
-        name = m.group(1).lower()
+        name = field.lower()
         if name in headers:
             name = ""  # keep the first value of a repeated header
             continue
-        headers[name] = m.group(2).strip()
+        headers[name] = line[colon + 1 :].strip()
     if good == 0:
         return None
     return headers, body

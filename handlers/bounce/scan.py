@@ -20,14 +20,14 @@ _ADDRESS_LINE_RE = re.compile(
     re.I,
 )
 _COPY_MARK_RE = re.compile(
-    r"^\s{0,8}(?:[-=_*]{2,}[ \t]{0,4})?(?:"
+    r"^[ \t]{0,8}(?:[-=_*]{2,}[ \t]{0,4})?(?:"
     r"below this line is a copy of the message|this is a copy of the message|"
     r"(?:the )?original message (?:follows|headers)|-{0,3}\s{0,3}original message\s{0,3}-{2,}|"
     r"(?:a )?copy of (?:the|your) (?:original )?message|returned message|message headers follow|"
     r"unsent message (?:below|follows)|headers of the original message|"
     r"the header of the original message|original message header|"
     r"content-type: message/(?:rfc822|partial)|content-type: text/rfc822-headers)",
-    re.I,
+    re.M,
 )
 REPLY_RE = re.compile(
     r"(?<![\d.:/-])([245]\d\d)(?:[ -]|$)(?:\s{0,3}[#(]?([245]\.\d{1,3}\.\d{1,3})\)?)?"
@@ -36,8 +36,7 @@ STATUS_RE = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
 _STAGE_RE = re.compile(
     r"(?:in reply to|after|while sending|during|command|>>>)\s{1,12}"
     r"(rcpt to|rcpt|mail from|mail|end of data|data|helo|ehlo|initial connection|connect|starttls|"
-    r"auth|lhlo)\b",
-    re.I,
+    r"auth|lhlo)\b"
 )
 _HOST_RES = (
     re.compile(r"\bhost\s{1,3}([A-Za-z0-9._-]{1,253})\s{0,3}\[[0-9A-Fa-f.:]{2,45}\]", re.I),
@@ -52,11 +51,16 @@ _HOST_RES = (
 _SKIP_LOCAL = ("mailer-daemon", "postmaster", "abuse", "noreply", "no-reply")
 
 
-_ORIGINAL_HEADER_RE = re.compile(
-    r"^(?:received|return-path|message-id|from|to|subject|date|mime-version|content-type|"
-    r"x-mailer|reply-to|cc|dkim-signature|content-transfer-encoding): ",
-    re.I,
+_HEADER_NAMES = (
+    r"(?:received|return-path|message-id|from|to|subject|date|mime-version|content-type|"
+    r"x-mailer|reply-to|cc|dkim-signature|content-transfer-encoding): "
 )
+# two header lines in a row (continuation lines between them allowed): a copied header block
+_HEADER_RUN_RE = re.compile(
+    r"^" + _HEADER_NAMES + r"[^\n]{0,2000}\n(?:[ \t][^\n]{0,2000}\n){0,50}" + _HEADER_NAMES,
+    re.M,
+)
+MAX_SCAN = 500_000
 
 
 def cut_original(text: str) -> str:
@@ -65,19 +69,15 @@ def cut_original(text: str) -> str:
     The copy starts at a marker line (`--- Below this line is a copy of the message.`) or, when
     there is none, at the first two consecutive header lines (`Received: ...`, `To: ...`).
     """
-    pos = 0
-    previous_header = -1
-    for line in text.split("\n", MAX_LINES)[:MAX_LINES]:
-        if _COPY_MARK_RE.match(line):
-            return text[:pos]
-        if _ORIGINAL_HEADER_RE.match(line):
-            if previous_header >= 0:
-                return text[:previous_header]
-            previous_header = pos
-        elif not line[:1].isspace():
-            previous_header = -1
-        pos += len(line) + 1
-    return text
+    head = text[:MAX_SCAN].lower()
+    cut = len(text)
+    m = _COPY_MARK_RE.search(head)
+    if m:
+        cut = m.start()
+    h = _HEADER_RUN_RE.search(head, 0, cut)
+    if h:
+        cut = min(cut, h.start())
+    return text[:cut]
 
 
 def codes(text: str) -> tuple[str | None, str | None]:
@@ -100,8 +100,8 @@ def codes(text: str) -> tuple[str | None, str | None]:
 def stage(text: str) -> str | None:
     """The SMTP command a rejection answered (RCPT, DATA, MAIL, HELO, CONN), when the text says."""
     found = None
-    for m in _STAGE_RE.finditer(text[:20_000]):
-        word = m.group(1).lower()
+    for m in _STAGE_RE.finditer(text[:20_000].lower()):
+        word = m.group(1)
         found = {
             "rcpt to": "RCPT",
             "rcpt": "RCPT",
