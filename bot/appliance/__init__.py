@@ -2,7 +2,7 @@
 
 Implements deploy/appliance-openapi.yaml: GET /api/v1/tracks (filters, cursor pages, no transcripts)
 and GET /api/v1/tracks/{id} (one track with its transcript), bearer-token auth compared in constant
-time, JSON errors. Log files are re-read only when one of them changed (size or mtime).
+time, JSON errors. Lines appended to the logs are read as requests come (see follow).
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import hmac
-import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -19,8 +18,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from bot.appliance.follow import FollowedLogs
 from handlers.conntrack.model import DIRECTIONS, PROTOCOLS, Track, TrackStatus, parse_iso_time
-from handlers.conntrack.sources.postfix import read_files
 from handlers.errors import ApplianceError
 
 MAX_LIMIT = 1000
@@ -32,34 +31,20 @@ class BadRequest(Exception):
 
 
 class TrackStore:
-    """The tracks of some log files, re-read when a file's size or mtime changes."""
+    """The tracks of some log files; appended lines are read when a request comes."""
 
     def __init__(self, paths: Sequence[str]) -> None:
-        self.paths = tuple(paths)
-        self._stamp: tuple[tuple[int, int], ...] | None = None
-        self._tracks: list[Track] = []
+        self.logs = FollowedLogs(paths)
         self._by_id: dict[str, Track] = {}
+        self._seen: list[Track] | None = None
         self._lock = asyncio.Lock()
-
-    def _files_stamp(self) -> tuple[tuple[int, int], ...]:
-        out = []
-        for p in self.paths:
-            try:
-                st = os.stat(p)
-                out.append((st.st_size, st.st_mtime_ns))
-            except OSError:
-                out.append((-1, -1))
-        return tuple(out)
 
     async def tracks(self) -> list[Track]:
         async with self._lock:
-            stamp = self._files_stamp()
-            if stamp != self._stamp:
-                tracks = await asyncio.to_thread(read_files, self.paths)
-                tracks.sort(key=lambda t: (t.time, t.id), reverse=True)
-                self._tracks, self._by_id = tracks, {t.id: t for t in tracks}
-                self._stamp = stamp
-            return self._tracks
+            tracks = await asyncio.to_thread(self.logs.refresh)
+            if tracks is not self._seen:
+                self._by_id, self._seen = {t.id: t for t in tracks}, tracks
+            return tracks
 
     async def get(self, track_id: str) -> Track | None:
         await self.tracks()
