@@ -306,3 +306,15 @@ def test_a_provider_marker_in_an_example_names_the_example_s_reason(kb: Knowledg
         for example in reason.examples:
             for marker in kb.providers_in(example.text)[:1]:
                 assert marker.reason == reason.name, (marker.marker, example.text)
+
+
+def test_a_reason_that_is_always_temporary_or_permanent_has_examples_to_match(
+    kb: KnowledgeBase,
+) -> None:
+    for reason in kb.reasons.values():
+        if reason.temporary is None:
+            continue
+        for example in reason.examples:
+            code = re.match(r"\D{0,80}?\b([245])\d\d[ -]", example.text)
+            if code:
+                assert (code.group(1) == "4") == reason.temporary, (reason.name, example.text)
