@@ -28,6 +28,16 @@ _SASL_USER = re.compile(r"sasl_username=(\S+)")
 _IP = re.compile(r"\[([0-9A-Fa-f:.]+)\]")
 _QID = re.compile(r"([0-9A-F]{6,15}|[0-9A-Za-z]{12,20}): ")
 _MAX_LINES = 400
+_CLIENT_LINES = (
+    "> ",
+    "< ",
+    "connect to ",
+    "warning:",
+    "Untrusted TLS",
+    "Trusted TLS",
+    "Verified TLS",
+    "Anonymous TLS",
+)
 _LOCAL_AGENTS = ("lmtp", "local", "virtual", "pipe", "error", "discard", "retry")
 
 
@@ -105,10 +115,12 @@ class LogReader:
             self._postscreen(msg, line, when)
         elif qm is not None:
             self._queued(service, key, qm.group(1), msg, line, when)
-        elif service in ("smtp", "lmtp") and msg.startswith(
-            ("> ", "< ", "connect to ", "warning:", "Untrusted TLS", "Trusted TLS", "Verified TLS")
-        ):
+        elif service in ("smtp", "lmtp", "relay") and msg.startswith(_CLIENT_LINES):
+            if msg.startswith("connect to subsystem"):
+                return
             buf = self.buffers.setdefault(key, [])
+            if msg.startswith("connect to ") or (msg.startswith("< ") and ": 220 " in msg[:120]):
+                buf.clear()  # a new connection: what is left of the last one is not this one's
             if len(buf) < _MAX_LINES:
                 buf.append(line)
 
@@ -161,7 +173,7 @@ class LogReader:
         ip = _IP.search(msg)
         if ip is None:
             return
-        port = msg[ip.end() : ip.end() + 7].partition(" ")[0]
+        port = msg[ip.end() : ip.end() + 7].partition(" ")[0].rstrip(":")
         peer = ip.group(0) + port
         if msg.startswith("CONNECT from "):
             self.screens[peer] = [line]
@@ -247,6 +259,8 @@ class LogReader:
             )
             d = m.deliveries[rcpt] = Delivery(track)
         buf = self.buffers.pop(key, [])
+        if dm.group(3) == "none" and not any("connect to " in b for b in buf):
+            buf = []  # nothing was connected to (a DNS failure): leftovers of an earlier session
         d.attempt = len(d.track.transcript)
         d.track.transcript.extend(buf)
         d.track.transcript.append(line)

@@ -83,6 +83,16 @@ def test_a_delivery_track_carries_the_smtpd_session_and_the_smtp_transcript(
 def test_a_dnsbl_reject_keeps_the_blocklist_in_its_reason(tracks: list[Track]) -> None:
     t = next(t for t in tracks if t.client == "127.0.0.7")
     assert "blocked using rbl.test" in t.reason and t.status_code == "5.7.1"
+    assert "DNSBL rank 2" in t.transcript[-2] and "CONNECT from" in t.transcript[0]
+
+
+def test_a_delivery_carries_no_leftovers_of_the_smtp_process_s_previous_session(
+    tracks: list[Track],
+) -> None:
+    dns = _by(tracks, "user@nomx.test")
+    assert not [line for line in dns.transcript if "127.0.0.3" in line or "subsystem" in line]
+    refused = _by(tracks, "user@refused.test")
+    assert refused.transcript[4].endswith("2599: Connection refused")
 
 
 def test_a_failed_sasl_login_is_a_login_failure_at_auth(tracks: list[Track]) -> None:
