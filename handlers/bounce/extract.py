@@ -39,6 +39,11 @@ _MAILLOG_RE = re.compile(
     r"status=(bounced|deferred|sent|expired|undeliverable)\s{0,3}\(([^\n]{0,2000})\)",
     re.I,
 )
+# DSN fields pasted on one line: `Final-Recipient: rfc822; a@b Status: 5.1.1 Diagnostic-Code: ...`
+_INLINE_FIELD_RE = re.compile(
+    r"(?<=\S) (final-recipient|original-recipient|diagnostic-code|status|action|remote-mta)(?=: )",
+    re.I,
+)
 _TRANSCRIPT_RCPT_RE = re.compile(
     r"(?:>>>|>|->)\s{0,3}RCPT TO:\s{0,3}<(" + scan.ADDRESS + r")>", re.I
 )
@@ -269,6 +274,7 @@ def read_paste(text: str) -> tuple[str, list[Found]]:
     if _QUOTE_RE.search(text[:2000]):
         text = _QUOTE_RE.sub("", text)
     found: list[Found] = []
+    text = _INLINE_FIELD_RE.sub(r"\n\1", text)
     if re.search(
         r"^(?:final-recipient|original-recipient|diagnostic-code|status)\s{0,3}:", text, re.I | re.M
     ):
