@@ -15,12 +15,16 @@ from tests.lab.binaries import free_port
 
 
 @contextmanager
-def serving(app: Any) -> Iterator[str]:
-    """Run `app` with uvicorn on 127.0.0.1 in a thread; yields its base URL."""
+def serving(app: Any, **tls: str) -> Iterator[str]:
+    """Run `app` with uvicorn on 127.0.0.1 in a thread; yields its base URL.
+
+    `tls` (ssl_certfile, ssl_keyfile) serves HTTPS instead of HTTP.
+    """
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", **tls
     )
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -29,7 +33,7 @@ def serving(app: Any) -> Iterator[str]:
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(10)

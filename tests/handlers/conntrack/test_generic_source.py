@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -173,3 +174,48 @@ async def test_tls_to_a_plain_http_server_fails_as_a_tls_or_connection_error(api
 def test_the_app_refuses_to_run_without_a_token(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         create_app([str(tmp_path / "mail.log")], "")
+
+
+def _self_signed(directory: Path) -> dict[str, str]:
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "appliance.lab.test")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    pem = serialization.Encoding.PEM
+    (directory / "cert.pem").write_bytes(cert.public_bytes(pem))
+    (directory / "key.pem").write_bytes(
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return {"ssl_certfile": str(directory / "cert.pem"), "ssl_keyfile": str(directory / "key.pem")}
+
+
+async def test_an_untrusted_certificate_is_refused_unless_verification_is_turned_off(
+    tmp_path: Path,
+) -> None:
+    from tests.handlers.conntrack.conftest import serving
+
+    with serving(create_app(_logs(), TOKEN), **_self_signed(tmp_path)) as url:
+        with pytest.raises(ApplianceError, match="TLS certificate could not be verified"):
+            await track("cs@relay.test", 86400, _settings(url + "/api/v1"), now=NOW)
+        lab = _settings(url + "/api/v1", verify_tls=False)
+        assert await track("cs@relay.test", 86400, lab, now=NOW)
