@@ -17,7 +17,9 @@ VAGUE_TEXT = frozenset({"systemerror", "networkerror", "expired", "filtered", "o
 # an unknown-user answer that says "recipient" or "mailbox" is about the address, not a filter
 _RECIPIENT_WORDS = ("recipient", "mailbox", "adr.")
 # reasons that cannot be right for a refusal at MAIL FROM / at connection time
-_NOT_SENDER = frozenset({None, "userunknown", "hostunknown", "filtered", "onhold", "systemerror"})
+_NOT_SENDER = frozenset(
+    {None, "userunknown", "hostunknown", "filtered", "onhold", "systemerror", "blocked"}
+)
 _NOT_CLIENT = frozenset(
     {
         None,
@@ -92,7 +94,7 @@ def _status_wins(textual: str | None, coded: str) -> bool:
     if textual is None:
         return True
     if coded == "expired":
-        return False  # a queue timeout code says how it ended; the words say why
+        return textual in VAGUE_TEXT  # a queue timeout code says how it ended; words say why
     if coded in PRECISE_STATUS:
         return True
     return textual in VAGUE_TEXT and coded not in ("systemerror", "networkerror", "syntaxerror")

@@ -14,7 +14,7 @@ ADDRESS = r"[A-Za-z0-9._%+!#$&'*/=?^`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,6
 _ADDRESS_RE = re.compile(ADDRESS)
 # a line that names a recipient first: `<a@b>:`, `  a@b`, `a@b: host ... said`, `"a@b"`
 _ADDRESS_LINE_RE = re.compile(
-    r"^[ \t>*-]{0,12}(?:(?:rcpt to|recipient|recipients?|original-recipient|final-recipient|"
+    r"^[ \t>*-]{0,12}(?:[45][0-9][0-9][ -](?:[45]\.[0-9]{1,3}\.[0-9]{1,3} )?)?(?:(?:rcpt to|recipient|recipients?|original-recipient|final-recipient|"
     r"address|e-?mail address|failed recipient|delivery to(?: the following recipients?)?(?: failed)?)"
     r"\s{0,3}:?[ \t]{0,3}(?:rfc822;\s{0,3})?)?[<\"'(\[]{0,2}(" + ADDRESS + r")[>\"')\]]{0,2}",
     re.I,
@@ -99,8 +99,11 @@ def codes(text: str) -> tuple[str | None, str | None]:
 
 def stage(text: str) -> str | None:
     """The SMTP command a rejection answered (RCPT, DATA, MAIL, HELO, CONN), when the text says."""
+    low = text[:20_000].lower()
+    if "but sender was rejected" in low:
+        return "MAIL"  # qmail's words for a refusal of MAIL FROM
     found = None
-    for m in _STAGE_RE.finditer(text[:20_000].lower()):
+    for m in _STAGE_RE.finditer(low):
         word = m.group(1)
         found = {
             "rcpt to": "RCPT",
