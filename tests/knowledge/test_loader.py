@@ -318,3 +318,10 @@ def test_a_reason_that_is_always_temporary_or_permanent_has_examples_to_match(
             code = re.match(r"\D{0,80}?\b([245])\d\d[ -]", example.text)
             if code:
                 assert (code.group(1) == "4") == reason.temporary, (reason.name, example.text)
+
+
+def test_no_example_is_claimed_by_two_reasons(kb: KnowledgeBase) -> None:
+    owners: dict[str, str] = {}
+    for reason in kb.reasons.values():
+        for example in reason.examples:
+            assert owners.setdefault(example.text, reason.name) == reason.name, example.text
