@@ -156,8 +156,8 @@ class DnsblClient:
         answers = await self.udp.query_many(names)
         want_txt = [
             i
-            for i, (a, (_, z)) in enumerate(zip(answers, pairs, strict=True))
-            if a.rcode == 0 and a.addresses and z.txt
+            for i, (a, (t, z)) in enumerate(zip(answers, pairs, strict=True))
+            if a.rcode == 0 and a.addresses and z.txt and judge(t, z, a, None).state == "listed"
         ]
         texts = await self.udp.query_many([(names[i][0], TXT) for i in want_txt])
         txt_of = dict(zip(want_txt, texts, strict=True))

@@ -7,16 +7,20 @@ goes to that address with the policy host's name for SNI, Host and certificate c
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
-import ssl
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import dns.asyncresolver
 
 from handlers.dns import lookup
 from handlers.netguard import connect_refusal
 from handlers.request import HandlerSettings
+
+if TYPE_CHECKING:
+    import ssl
 
 MAX_POLICY_BYTES = 64 * 1024
 
@@ -40,11 +44,17 @@ class Policy:
     problems: tuple[str, ...] = field(default_factory=tuple)
 
 
-def tls_context(settings: HandlerSettings) -> ssl.SSLContext:
-    """The system's trust store, plus settings.probe_tls_ca when set (tests use their own CA)."""
+@functools.lru_cache(maxsize=4)
+def tls_context(extra_ca: str | None) -> ssl.SSLContext:
+    """The system's trust store, plus `extra_ca` (settings.probe_tls_ca; tests use their own CA).
+
+    Built once per CA file: loading the system store costs more than a whole DNS check.
+    """
+    import ssl  # imported on first use: most checks fetch no policy
+
     context = ssl.create_default_context()
-    if settings.probe_tls_ca:
-        context.load_verify_locations(cafile=settings.probe_tls_ca)
+    if extra_ca:
+        context.load_verify_locations(cafile=extra_ca)
     return context
 
 
@@ -69,7 +79,7 @@ async def fetch_policy(
 
     try:
         async with httpx.AsyncClient(
-            verify=tls_context(settings), timeout=settings.dns_timeout, trust_env=False
+            verify=tls_context(settings.probe_tls_ca), timeout=settings.dns_timeout, trust_env=False
         ) as client:
             response = await client.get(
                 f"https://{literal}:{port}/.well-known/mta-sts.txt",

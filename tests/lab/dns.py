@@ -26,6 +26,8 @@ Domains (knot, zone lab.test; mail hosts at 127.0.x.y, reverse zone 127.in-addr.
   good           MX 10 mx1.good (127.0.1.1), MX 20 mx2.good (127.0.1.2), PTRs match; SPF split in two
                  TXT strings; DMARC p=reject + rua; _mta-sts (mta-sts.good -> 127.0.0.1); TLS-RPT;
                  DKIM default._domainkey (key) and selector1._domainkey (revoked, empty p=)
+  bench          like good (MX mx1.good + mx2.good, SPF with an include, DMARC, TLS-RPT, DKIM
+                 default) but no MTA-STS: a DNS-only domain for the benchmarks
   nullmx         MX 0 . (RFC 7505)          cname-mx   MX -> alias.lab.test CNAME mx1.good
   ip-mx          MX 10 127.0.1.1. (IP literal as a name)   noaddr-mx  MX -> ghost (no address)
   nomx           no MX, A 127.0.1.5 (implicit MX)          nothere    NXDOMAIN
@@ -68,7 +70,8 @@ DEFAULT_VALUE = ":127.0.0.2:Listed by the lab, see https://lab.test/lookup?ip=$"
 class DnsLab:
     """rbldnsd + knotd + unbound on free loopback ports in a temporary directory."""
 
-    def __init__(self) -> None:
+    def __init__(self, extra_listen: tuple[str, int] | None = None) -> None:
+        self.extra_listen = extra_listen  # e.g. ("127.0.53.1", 53) for tools without a port option
         self.dir = Path(tempfile.mkdtemp(prefix="mailtriage-dnslab-"))
         self.dir.chmod(0o755)  # rbldnsd and knot read their files after dropping to their users
         self.rbldnsd_port = free_port(socket.SOCK_DGRAM)
@@ -229,9 +232,14 @@ class DnsLab:
         text = (
             "server:\n"
             f"  interface: 127.0.0.1\n  port: {self.unbound_port}\n"
-            '  do-ip6: no\n  do-daemonize: no\n  username: ""\n  chroot: ""\n'
+            + (
+                f"  interface: {self.extra_listen[0]}@{self.extra_listen[1]}\n"
+                if self.extra_listen
+                else ""
+            )
+            + '  do-ip6: no\n  do-daemonize: no\n  username: ""\n  chroot: ""\n'
             f"  directory: {self.dir}\n  pidfile: {self.dir / 'unbound.pid'}\n"
-            "  use-syslog: no\n  verbosity: 0\n  num-threads: 1\n"
+            "  use-syslog: no\n  verbosity: 0\n  num-threads: 2\n  so-reuseport: yes\n  minimal-responses: yes\n  udp-connect: no\n"
             "  do-not-query-localhost: no\n  access-control: 127.0.0.0/8 allow\n"
             "  module-config: iterator\n  qname-minimisation: no\n"
             "  local-zone: test. nodefault\n  local-zone: 127.in-addr.arpa. nodefault\n"

@@ -24,6 +24,15 @@ _smtp._tls.good   TXT   "v=TLSRPTv1; rua=mailto:tlsrpt@good.lab.test"
 default._domainkey.good TXT "v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC1TaNgLlSyQMNWVLNLvyY/neDgaL2oqQE8T5illKqCgDtFHc8eHVAU+nlcaGmrKmDMw9dbgiGk1ocgZ56NR4ycfUHwQhvQPMUZw0cveel/8EAGoi/UyPmqfcPibytH81NFtTMAxUeM4Op8A6iHkvAMj5qLf4YRNsTkKAV2zv/BpQIDAQAB"
 selector1._domainkey.good TXT "v=DKIM1; k=rsa; p="
 
+; bench: like good (same two MX hosts) but without MTA-STS, so checks stay DNS-only (benchmarks)
+bench             MX    10 mx1.good.lab.test.
+bench             MX    20 mx2.good.lab.test.
+bench             TXT   "v=spf1 mx include:i0.spf.lab.test -all"
+i0.spf            TXT   "v=spf1 ip4:127.0.1.0/24 -all"
+_dmarc.bench      TXT   "v=DMARC1; p=reject; rua=mailto:dmarc@bench.lab.test"
+_smtp._tls.bench  TXT   "v=TLSRPTv1; rua=mailto:tlsrpt@bench.lab.test"
+default._domainkey.bench TXT "v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC1TaNgLlSyQMNWVLNLvyY/neDgaL2oqQE8T5illKqCgDtFHc8eHVAU+nlcaGmrKmDMw9dbgiGk1ocgZ56NR4ycfUHwQhvQPMUZw0cveel/8EAGoi/UyPmqfcPibytH81NFtTMAxUeM4Op8A6iHkvAMj5qLf4YRNsTkKAV2zv/BpQIDAQAB"
+
 ; null MX (RFC 7505): accepts no mail
 nullmx            MX    0 .
 nullmx            TXT   "v=spf1 -all"
