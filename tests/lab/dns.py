@@ -37,8 +37,8 @@ Domains (knot, zone lab.test; mail hosts at 127.0.x.y, reverse zone 127.in-addr.
   dmarc-none (p=none), dmarc-pct (pct=), dmarc-two (2 records), dmarc-bad (p=maybe)
   lame           delegated to 127.0.9.8:53 where nobody listens (timeout, later SERVFAIL)
   slow           delegated to 127.0.9.9:53, a socket that never answers (timeout)
-  SMTP probe scenarios (helper H4): {valid,unknown,grey,catchall,tarpit,relay}.probe.lab.test,
-                 each MX 10 mx.<scenario>.probe.lab.test at 127.0.25.1 .. 127.0.25.6 (that order),
+  SMTP probe scenarios (helper H4): {valid,unknown,grey,catchall,tarpit,relay,expired}.probe.lab.test,
+                 each MX 10 mx.<scenario>.probe.lab.test at 127.0.25.1 .. 127.0.25.7 (that order),
                  with matching PTRs and SPF "mx -all".
 """
 

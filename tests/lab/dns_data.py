@@ -92,7 +92,7 @@ ns.slow           A     127.0.9.9
 ; SMTP probe scenarios (helper H4): <scenario>.probe.lab.test MX -> mx.<scenario>... at 127.0.25.N
 """
 
-PROBE_SCENARIOS = ("valid", "unknown", "grey", "catchall", "tarpit", "relay")
+PROBE_SCENARIOS = ("valid", "unknown", "grey", "catchall", "tarpit", "relay", "expired")
 
 LAB_ZONE += "".join(
     f"{name}.probe  MX 10 mx.{name}.probe.lab.test.\n"
