@@ -25,6 +25,7 @@ REASON_KEYS = (
     "examples",
 )  # fmt: skip
 STATUS_CODE = re.compile(r"X\.\d{1,3}(\.\d{1,3})?|[245]\.X\.X")
+DNS_NAME = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 LIST_KEYS = (
     "zone", "type", "operator", "default", "ipv6", "txt", "bitmask", "access", "delist_url",
     "description", "codes", "error_codes",
@@ -152,6 +153,8 @@ def blocklists(path: Path) -> dict[str, Blocklist]:
         w = f"list[{i}]"
         f.only(d, LIST_KEYS, w)
         zone = f.string(d, "zone", w).lower().rstrip(".")
+        if not DNS_NAME.fullmatch(zone):
+            raise f.fail(w, f"zone `{zone}` is not a DNS name")
         if zone in lists:
             raise f.fail(w, f"zone `{zone}` is listed twice")
         kind = f.string(d, "type", w)

@@ -325,3 +325,8 @@ def test_no_example_is_claimed_by_two_reasons(kb: KnowledgeBase) -> None:
     for reason in kb.reasons.values():
         for example in reason.examples:
             assert owners.setdefault(example.text, reason.name) == reason.name, example.text
+
+
+def test_a_zone_that_is_not_a_dns_name_is_named(copy: Path) -> None:
+    _edit(copy / "dnsbl.toml", 'zone = "bl.spamcop.net"', 'zone = "<key>.bl.spamcop.net"')
+    _fails(copy, "dnsbl.toml", "<key>.bl.spamcop.net")
