@@ -44,6 +44,8 @@ _INLINE_FIELD_RE = re.compile(
     r"(?<=\S) (final-recipient|original-recipient|diagnostic-code|status|action|remote-mta)(?=: )",
     re.I,
 )
+_FINAL_RECIPIENT_RE = re.compile(r"^final-recipient\s{0,3}:", re.I | re.M)
+_DAEMON_RE = re.compile(r"mailer-daemon|mail delivery (?:system|subsystem)", re.I)
 _TRANSCRIPT_RCPT_RE = re.compile(
     r"(?:>>>|>|->)\s{0,3}RCPT TO:\s{0,3}<(" + scan.ADDRESS + r")>", re.I
 )
@@ -79,7 +81,11 @@ def _human_text(parts: list[Part]) -> str:
     texts = [
         p.text()
         for p in parts
-        if not p.parts and p.content_type in ("text/plain", "text/html", "text")
+        if not p.parts
+        and (
+            p.content_type in ("text/plain", "text/html", "text")
+            or p.content_type.startswith("multipart/")
+        )
     ]
     if not texts:
         texts = [p.text() for p in parts if not p.parts and p.content_type.startswith("text/")]
@@ -149,6 +155,10 @@ def read_message(msg: Part) -> tuple[str, list[Found]]:
         _message_fields, blocks = dsn.parse_status(p.text())
         for b in blocks:
             found.append(_from_fields(b))
+    if not found and _FINAL_RECIPIENT_RE.search(human):
+        # delivery-status fields written into a plain-text body (no MIME report)
+        _message_fields, blocks = dsn.parse_status(human)
+        found = [_from_fields(b) for b in blocks if any(k in b for k in dsn.RECIPIENT_FIELDS)]
     section = scan.cut_original(human)
     is_bounce = bool(found) or bool(
         _BOUNCE_FROM_RE.search(sender) or _BOUNCE_SUBJECT_RE.search(subject)
@@ -159,7 +169,11 @@ def read_message(msg: Part) -> tuple[str, list[Found]]:
             Found(recipient=(who[0] if who else None), hint="vacation", diagnostic=subject)
         ]
     if not found:
-        found = scan.recipient_blocks(section, exclude)
+        found = scan.recipient_blocks(section, exclude) or scan.listed_recipients(section, exclude)
+        if not any(_informative(f.diagnostic) for f in found):
+            inner = _inner_bounce(msg)
+            if inner is not None:
+                return read_message(inner)  # a bounce forwarded as an attachment
         failed = _address_set(msg.header("x-failed-recipients"))
         known = {(f.recipient or "").lower() for f in found}
         if failed:
@@ -198,6 +212,18 @@ def read_message(msg: Part) -> tuple[str, list[Found]]:
             f.diagnostic = (f.diagnostic + " " + general).strip() if f.diagnostic else general
         _complete(f, section)
     return kind_of(found), found
+
+
+def _inner_bounce(msg: Part) -> Part | None:
+    """The bounce inside a message/rfc822 part, when the outer text says nothing itself."""
+    for p in msg.parts:
+        inner = p.parts[0] if p.content_type == "message/rfc822" and p.parts else None
+        if inner is None:
+            continue
+        types = {q.content_type for q in inner.walk()}
+        if types & set(_DSN_TYPES) or _DAEMON_RE.search(inner.header("from")):
+            return inner
+    return None
 
 
 def _informative(text: str) -> bool:

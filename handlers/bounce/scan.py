@@ -14,7 +14,7 @@ ADDRESS = r"[A-Za-z0-9._%+!#$&'*/=?^`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,6
 _ADDRESS_RE = re.compile(ADDRESS)
 # a line that names a recipient first: `<a@b>:`, `  a@b`, `a@b: host ... said`, `"a@b"`
 _ADDRESS_LINE_RE = re.compile(
-    r"^[ \t>*-]{0,12}(?:[45][0-9][0-9][ -](?:[45]\.[0-9]{1,3}\.[0-9]{1,3} )?)?(?:(?:rcpt to|recipient|recipients?|original-recipient|final-recipient|"
+    r"^[ \t>*-]{0,12}(?:[45][0-9][0-9][ -](?:[45]\.[0-9]{1,3}\.[0-9]{1,3} )?)?(?:(?:rcpt to|recipient address|recipient|recipients?|original-recipient|final-recipient|"
     r"address|e-?mail address|failed recipient|delivery to(?: the following recipients?)?(?: failed)?)"
     r"\s{0,3}:?[ \t]{0,3}(?:rfc822;\s{0,3})?)?[<\"'(\[]{0,2}(" + ADDRESS + r")[>\"')\]]{0,2}",
     re.I,
@@ -55,9 +55,14 @@ _HEADER_NAMES = (
     r"(?:received|return-path|message-id|from|to|subject|date|mime-version|content-type|"
     r"x-mailer|reply-to|cc|dkim-signature|content-transfer-encoding): "
 )
-# two header lines in a row (continuation lines between them allowed): a copied header block
+# three header lines in a row (continuation lines between them allowed): a copied header block
 _HEADER_RUN_RE = re.compile(
-    r"^" + _HEADER_NAMES + r"[^\n]{0,2000}\n(?:[ \t][^\n]{0,2000}\n){0,50}" + _HEADER_NAMES,
+    r"^"
+    + _HEADER_NAMES
+    + r"[^\n]{0,2000}\n(?:[ \t][^\n]{0,2000}\n){0,50}"
+    + _HEADER_NAMES
+    + r"[^\n]{0,2000}\n(?:[ \t][^\n]{0,2000}\n){0,50}"
+    + _HEADER_NAMES,
     re.M,
 )
 MAX_SCAN = 500_000
@@ -67,7 +72,7 @@ def cut_original(text: str) -> str:
     """The text before the copy of the original message that most bounces append.
 
     The copy starts at a marker line (`--- Below this line is a copy of the message.`) or, when
-    there is none, at the first two consecutive header lines (`Received: ...`, `To: ...`).
+    there is none, at the first three consecutive header lines (`Received: ...`, `To: ...`).
     """
     head = text[:MAX_SCAN].lower()
     cut = len(text)
@@ -185,6 +190,27 @@ def recipient_blocks(section: str, exclude: set[str]) -> list[Found]:
         else:
             merged[key] = f
     return list(merged.values())
+
+
+_LISTED_RE = re.compile(
+    r"(?:recipients?|address(?:es)?|addressee)\b[^\n:]{0,60}:[ \t]{0,3}<?(" + ADDRESS + r")>?",
+    re.I,
+)
+
+
+def listed_recipients(section: str, exclude: set[str]) -> list[Found]:
+    """Recipients named mid-line after a label (`The following recipients failed: a@b.`)."""
+    found: list[Found] = []
+    for m in _LISTED_RE.finditer(section[:MAX_SCAN]):
+        address = m.group(1).rstrip(".")
+        if _is_noise(address, exclude) or any(f.recipient == address for f in found):
+            continue
+        line_end = section.find("\n", m.end())
+        rest = section[m.end() : line_end if line_end >= 0 else len(section)]
+        found.append(Found(recipient=address, diagnostic=_clean(rest, None)))
+        if len(found) >= MAX_RECIPIENTS:
+            break
+    return found
 
 
 def _clean(text: str, address: str | None) -> str:
