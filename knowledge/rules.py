@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 PATH = Path(__file__).resolve().parent / "classify.toml"
+PROVIDERS = Path(__file__).resolve().parent / "providers.toml"
 STAGES = ("CONN", "HELO", "MAIL", "RCPT", "DATA", "STARTTLS", "AUTH")
 
 
@@ -99,3 +100,24 @@ def load_rules(path: Path = PATH) -> ClassifyRules:
         raise RulesError(f"{path}: file is missing") from exc
     except tomllib.TOMLDecodeError as exc:
         raise RulesError(f"{path}: not valid TOML: {exc}") from exc
+
+
+@cache
+def load_markers(path: Path = PROVIDERS) -> tuple[tuple[str, str], ...]:
+    """(lower-case marker, reason) of every provider-specific code in providers.toml.
+
+    Only the two fields the classifier needs, so the bounce reader does not have to load the
+    whole knowledge base (knowledge.loader checks the same file in full).
+    """
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except (FileNotFoundError, tomllib.TOMLDecodeError) as exc:
+        raise RulesError(f"{path}: cannot read provider markers: {exc}") from exc
+    out = []
+    for item in data.get("code", []):
+        if isinstance(item, Mapping):
+            marker, reason = item.get("marker"), item.get("reason")
+            if isinstance(marker, str) and marker.strip() and isinstance(reason, str):
+                out.append((marker.lower(), reason))
+    return tuple(out)

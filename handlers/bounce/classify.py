@@ -6,7 +6,7 @@ import re
 from functools import cache
 
 from handlers.bounce.records import Found
-from knowledge.rules import ClassifyRules, load_rules
+from knowledge.rules import ClassifyRules, load_markers, load_rules
 
 # reasons a status code names so precisely that a vaguer phrase must not override them
 PRECISE_STATUS = frozenset(
@@ -59,6 +59,9 @@ def match_text(text: str, stage: str | None = None) -> tuple[str, bool] | None:
         for rx in regexes:
             if rx.search(text):
                 return reason, strong
+    for marker, reason in load_markers():
+        if marker in text:
+            return reason, True  # a provider's own code the phrases above do not cover
     return None
 
 
