@@ -32,6 +32,8 @@ _NOT_CLIENT = frozenset(
         "rejected",
     }
 )
+# no mailbox has been named at connection time: these reasons are impossible there
+_NO_MAILBOX_YET = frozenset({"userunknown", "mailboxfull", "filtered"})
 BEFORE_DATA = frozenset({"CONN", "HELO", "MAIL", "RCPT"})
 
 
@@ -138,7 +140,11 @@ def reason_of(found: Found) -> str:
         reason = "filtered"
     if stage == "MAIL" and not strong and reason in _NOT_SENDER:
         reason = "rejected"  # refused at MAIL FROM: the sender address, not the recipient
-    if stage in ("CONN", "HELO") and not strong and reason in _NOT_CLIENT:
+    if (
+        stage in ("CONN", "HELO")
+        and reason in _NOT_CLIENT
+        and (not strong or reason in _NO_MAILBOX_YET)
+    ):
         reason = "blocked"  # refused before any address was named: the client itself
     if reason is None and found.reply_code:
         reason = rules.reply.get(found.reply_code)
