@@ -32,18 +32,25 @@ class Answer:
     texts: tuple[str, ...] = ()
 
 
+_LABELS: dict[bytes, bytes] = {}  # label -> length-prefixed label (octets and zone labels repeat)
+
+
 def question_wire(name: str, rdtype: int) -> bytes | None:
     """The question section for `name`, or None when it is not a valid DNS name."""
     parts: list[bytes] = []
     for label in name.rstrip(".").encode("ascii", "replace").split(b"."):
-        size = len(label)
-        if not 0 < size < 64:
-            return None
-        parts += (size.to_bytes(1, "big"), label)
-    wire = b"".join(parts) + b"\x00"
-    if len(wire) > 255:
+        wire = _LABELS.get(label)
+        if wire is None:
+            if not 0 < len(label) < 64:
+                return None
+            wire = len(label).to_bytes(1, "big") + label
+            if len(_LABELS) < 10_000:
+                _LABELS[label] = wire
+        parts.append(wire)
+    question = b"".join(parts) + b"\x00"
+    if len(question) > 255:
         return None
-    return wire + struct.pack("!HH", rdtype, 1)
+    return question + struct.pack("!HH", rdtype, 1)
 
 
 def _skip_name(data: bytes, pos: int) -> int:
@@ -112,7 +119,7 @@ class UdpQuerier:
         *,
         timeout: float,
         attempts: int = 3,
-        in_flight: int = 256,
+        in_flight: int = 128,
     ) -> None:
         if not servers:
             raise ValueError("no DNS server to ask")
@@ -133,8 +140,11 @@ class UdpQuerier:
         if self._sock is None:
             sock = socket.socket(self.family, socket.SOCK_DGRAM)
             sock.setblocking(False)
-            for opt in (socket.SO_RCVBUF, socket.SO_SNDBUF):
-                sock.setsockopt(socket.SOL_SOCKET, opt, 1 << 21)
+            for force, opt in ((33, socket.SO_RCVBUF), (32, socket.SO_SNDBUF)):
+                try:  # SO_RCVBUFFORCE/SO_SNDBUFFORCE (Linux, root) pass net.core.rmem_max
+                    sock.setsockopt(socket.SOL_SOCKET, force, 1 << 21)
+                except OSError:
+                    sock.setsockopt(socket.SOL_SOCKET, opt, 1 << 21)
             if len(self.servers) == 1:  # a connected socket hears only its server
                 sock.connect(self.servers[0])
             asyncio.get_running_loop().add_reader(sock.fileno(), self._readable)

@@ -138,7 +138,7 @@ def judge(target: str, blocklist: Blocklist, answer: Answer, txt: Answer | None)
 class DnsblClient:
     """Asks many (target, list) pairs at once through the configured resolvers; close() when done."""
 
-    def __init__(self, settings: HandlerSettings, *, in_flight: int = 256) -> None:
+    def __init__(self, settings: HandlerSettings, *, in_flight: int = 128) -> None:
         self.udp = UdpQuerier(
             nameservers(settings), timeout=settings.dns_timeout, in_flight=in_flight
         )
