@@ -78,21 +78,29 @@ async def fetch_policy(
     import httpx  # only when a policy is announced: httpx takes a while to import
 
     try:
-        async with httpx.AsyncClient(
-            verify=tls_context(settings.probe_tls_ca), timeout=settings.dns_timeout, trust_env=False
-        ) as client:
-            response = await client.get(
+        async with (
+            httpx.AsyncClient(
+                verify=tls_context(settings.probe_tls_ca),
+                timeout=settings.dns_timeout,
+                trust_env=False,
+            ) as client,
+            client.stream(
+                "GET",
                 f"https://{literal}:{port}/.well-known/mta-sts.txt",
                 headers={"Host": host},
                 extensions={"sni_hostname": host},
-            )
+            ) as response,
+        ):
+            if response.status_code != 200:
+                return PolicyFetch(url, "error", why=f"HTTP {response.status_code}")
+            body = b""
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_POLICY_BYTES:  # stop reading: RFC 8461 policies are tiny
+                    return PolicyFetch(url, "error", why="policy larger than 64 KiB")
     except httpx.HTTPError as exc:
         return PolicyFetch(url, "error", why=f"{type(exc).__name__}: {exc}"[:300])
-    if response.status_code != 200:
-        return PolicyFetch(url, "error", why=f"HTTP {response.status_code}")
-    if len(response.content) > MAX_POLICY_BYTES:
-        return PolicyFetch(url, "error", why="policy larger than 64 KiB")
-    return PolicyFetch(url, "ok", response.content.decode("utf-8", "replace"))
+    return PolicyFetch(url, "ok", body.decode("utf-8", "replace"))
 
 
 def parse_policy(text: str) -> Policy:

@@ -217,3 +217,17 @@ def test_the_cli_prints_json_and_exits_by_outcome(dns_lab: DnsLab) -> None:  # n
     assert run("exa mple.com").returncode == 2
     refused = run("10.1.2.3")
     assert refused.returncode == 1 and "not a public address" in refused.stderr
+
+
+async def test_an_ipv6_address_is_looked_up_by_nibbles_on_lists_that_take_ipv6(
+    settings: HandlerSettings,
+) -> None:
+    allowed = dataclasses.replace(
+        settings,
+        probe_allow_networks=(*LOOPBACK, ipaddress.ip_network("2001:db8::/32")),
+    )
+    result = await check("2001:db8:bad::25", allowed, lang="en")
+    assert result.kind == "ipv6"
+    assert "127.0.0.2" in finding(result, "dnsbl", Status.FAIL)
+    listed = [f.subject for f in result.findings if f.status == Status.FAIL and f.check == "dnsbl"]
+    assert listed == ["2001:db8:bad::25 @ zen.spamhaus.org"]  # barracuda takes no IPv6

@@ -169,3 +169,13 @@ async def test_a_policy_host_on_a_private_address_is_not_contacted(
     )
     [sts] = [f for f in result.findings if f.check == "mta_sts"]
     assert sts.status == Status.UNKNOWN and "loopback" in sts.evidence
+
+
+async def test_an_oversized_policy_is_not_read_to_the_end(
+    base: HandlerSettings, https: tuple[asyncio.Server, PolicyServer, Path]
+) -> None:
+    server, policy, ca = https
+    policy.body = GOOD_POLICY + "# padding\n" * 10_000
+    result = await check("good.lab.test", settings_for(base, server, ca), lang="en")
+    [sts] = [f for f in result.findings if f.check == "mta_sts"]
+    assert sts.status == Status.FAIL and "64 KiB" in sts.detail
