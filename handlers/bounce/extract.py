@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 
 from handlers.bounce import dsn, scan
+from handlers.bounce.details import complete, from_fields, informative, kind_of
 from handlers.bounce.mime import Part, decode_header, parse
+from handlers.bounce.paste import read_paste
 from handlers.bounce.records import Found
+from handlers.bounce.ses import read_ses
 
 _ORIGINAL_TYPES = ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers")
 _DSN_TYPES = ("message/delivery-status", "message/global-delivery-status")
@@ -33,22 +36,8 @@ _DELAY_SUBJECT_RE = re.compile(
     r"\(delay\)|delayed mail|delivery delay|warning: could not send|still undelivered", re.I
 )
 _MBOX_FROM_RE = re.compile(r"^From [^\n]{0,500}\n")
-_QUOTE_RE = re.compile(r"^[ \t]{0,3}>[ \t]?", re.M)
-_MAILLOG_RE = re.compile(
-    r"to=<(" + scan.ADDRESS + r")>[^\n]{0,400}?(?:relay=([^\s,\[]{1,253})[^\n]{0,300}?)?"
-    r"status=(bounced|deferred|sent|expired|undeliverable)\s{0,3}\(([^\n]{0,2000})\)",
-    re.I,
-)
-# DSN fields pasted on one line: `Final-Recipient: rfc822; a@b Status: 5.1.1 Diagnostic-Code: ...`
-_INLINE_FIELD_RE = re.compile(
-    r"(?<=\S) (final-recipient|original-recipient|diagnostic-code|status|action|remote-mta)(?=: )",
-    re.I,
-)
 _FINAL_RECIPIENT_RE = re.compile(r"^final-recipient\s{0,3}:", re.I | re.M)
 _DAEMON_RE = re.compile(r"mailer-daemon|mail delivery (?:system|subsystem)", re.I)
-_TRANSCRIPT_RCPT_RE = re.compile(
-    r"(?:>>>|>|->)\s{0,3}RCPT TO:\s{0,3}<(" + scan.ADDRESS + r")>", re.I
-)
 
 
 def read(text: str) -> tuple[str, list[Found]]:
@@ -144,7 +133,7 @@ def read_message(msg: Part) -> tuple[str, list[Found]]:
             Found(recipient=a, hint="feedback", diagnostic=kind) for a in sorted(addresses)
         ]
         return "feedback", complaints or [Found(recipient=None, hint="feedback", diagnostic=kind)]
-    if '"notificationtype"' in msg.body[:5000].lower():
+    if "notificationtype" in msg.body[:5000].lower():
         ses = read_ses(msg.body)
         if ses is not None:
             return ses
@@ -154,11 +143,11 @@ def read_message(msg: Part) -> tuple[str, list[Found]]:
     for p in status_parts:
         _message_fields, blocks = dsn.parse_status(p.text())
         for b in blocks:
-            found.append(_from_fields(b))
+            found.append(from_fields(b))
     if not found and _FINAL_RECIPIENT_RE.search(human):
         # delivery-status fields written into a plain-text body (no MIME report)
         _message_fields, blocks = dsn.parse_status(human)
-        found = [_from_fields(b) for b in blocks if any(k in b for k in dsn.RECIPIENT_FIELDS)]
+        found = [from_fields(b) for b in blocks if any(k in b for k in dsn.RECIPIENT_FIELDS)]
     section = scan.cut_original(human)
     is_bounce = bool(found) or bool(
         _BOUNCE_FROM_RE.search(sender) or _BOUNCE_SUBJECT_RE.search(subject)
@@ -170,7 +159,7 @@ def read_message(msg: Part) -> tuple[str, list[Found]]:
         ]
     if not found:
         found = scan.recipient_blocks(section, exclude) or scan.listed_recipients(section, exclude)
-        if not any(_informative(f.diagnostic) for f in found):
+        if not any(informative(f.diagnostic) for f in found):
             inner = _inner_bounce(msg)
             if inner is not None:
                 return read_message(inner)  # a bounce forwarded as an attachment
@@ -187,20 +176,18 @@ def read_message(msg: Part) -> tuple[str, list[Found]]:
             found = [Found(recipient=None)]
         if not found:
             return "not_bounce", []
-        if not is_bounce:
-            return "maybe", found
     else:
         named = {(f.recipient or "").lower(): f for f in scan.recipient_blocks(section, exclude)}
         for f in found:
             extra = named.get((f.recipient or "").lower())
             if (
                 extra is not None
-                and _informative(extra.diagnostic)
-                and not _informative(f.diagnostic)
+                and informative(extra.diagnostic)
+                and not informative(f.diagnostic)
             ):
                 f.diagnostic = extra.diagnostic
     general = ""
-    if any(not _informative(f.diagnostic) for f in found):
+    if any(not informative(f.diagnostic) for f in found):
         general = scan.error_lines(section) or " ".join(section.split())[: scan.MAX_DIAGNOSTIC]
     delayed = bool(_DELAY_SUBJECT_RE.search(subject))
     section = section[:8_000]
@@ -208,10 +195,10 @@ def read_message(msg: Part) -> tuple[str, list[Found]]:
         f.whole = True
         if delayed and not f.action:
             f.action = "delayed"
-        if not _informative(f.diagnostic) and general:
+        if not informative(f.diagnostic) and general:
             f.diagnostic = (f.diagnostic + " " + general).strip() if f.diagnostic else general
-        _complete(f, section)
-    return kind_of(found), found
+        complete(f, section)
+    return (kind_of(found) if is_bounce else "maybe"), found
 
 
 def _inner_bounce(msg: Part) -> Part | None:
@@ -224,45 +211,6 @@ def _inner_bounce(msg: Part) -> Part | None:
         if types & set(_DSN_TYPES) or _DAEMON_RE.search(inner.header("from")):
             return inner
     return None
-
-
-def _informative(text: str) -> bool:
-    return len(text) > 12 and any(c.isalpha() for c in text)
-
-
-def _from_fields(fields: dict[str, str]) -> Found:
-    rcpt = ""
-    for key in dsn.RECIPIENT_FIELDS:
-        if fields.get(key):
-            rcpt = dsn.untyped(fields[key])
-            break
-    m = re.search(scan.ADDRESS, rcpt)
-    status = fields.get("status", "").split("(", 1)[0].strip() or None
-    if status and not scan.STATUS_RE.fullmatch(status):
-        s = scan.STATUS_RE.search(status)
-        status = s.group(0) if s else None
-    diagnostic = fields.get("diagnostic-code", "")
-    remote = dsn.untyped(fields.get("remote-mta", "")) or None
-    return Found(
-        recipient=m.group(0) if m else (rcpt or None),
-        diagnostic=" ".join(dsn.untyped(diagnostic).split()),
-        status=status,
-        remote_host=remote.strip("[]").lower() if remote else None,
-        action=fields.get("action", "").split("(", 1)[0].strip().lower() or None,
-        diagnostic_type=dsn.diagnostic_type(diagnostic),
-    )
-
-
-def _complete(f: Found, context: str) -> None:
-    """Fill reply code, status, stage and remote host from the diagnostic (then the context)."""
-    reply, status = scan.codes(f.diagnostic)
-    f.reply_code = f.reply_code or reply
-    generic = f.status is not None and (f.status.endswith(".0.0") or f.status[1:] == ".4.7")
-    if not f.status or (generic and status and status != f.status and status[0] == f.status[0]):
-        f.status = status or f.status
-    f.stage = f.stage or scan.stage(f.diagnostic) or scan.stage(context[:8_000])
-    if not f.remote_host:
-        f.remote_host = scan.remote_host(f.diagnostic) or scan.remote_host(context[:8_000])
 
 
 def _is_auto_reply(msg: Part, subject: str) -> bool:
@@ -280,121 +228,3 @@ def _is_auto_reply(msg: Part, subject: str) -> bool:
     if "auto_reply" in msg.header("precedence").lower():
         return True
     return bool(_AUTO_REPLY_SUBJECT_RE.search(subject))
-
-
-def kind_of(found: list[Found]) -> str:
-    actions = {(f.action or "").lower() for f in found}
-    statuses = {(f.status or "")[:1] for f in found}
-    if found and all(
-        a in ("delivered", "relayed", "expanded") or (f.status or "").startswith("2.")
-        for a, f in zip(actions, found, strict=False)
-    ):
-        return "delivered"
-    if found and (actions == {"delayed"} or (statuses == {"4"} and "failed" not in actions)):
-        return "delay"
-    return "bounce"
-
-
-def read_paste(text: str) -> tuple[str, list[Found]]:
-    """A paste without mail headers: a DSN fragment, an NDR body, maillog or transcript lines."""
-    if _QUOTE_RE.search(text[:2000]):
-        text = _QUOTE_RE.sub("", text)
-    found: list[Found] = []
-    text = _INLINE_FIELD_RE.sub(r"\n\1", text)
-    if re.search(
-        r"^(?:final-recipient|original-recipient|diagnostic-code|status)\s{0,3}:", text, re.I | re.M
-    ):
-        _fields, blocks = dsn.parse_status(text)
-        found = [
-            _from_fields(b)
-            for b in blocks
-            if any(k in b for k in ("diagnostic-code", "status", *dsn.RECIPIENT_FIELDS))
-        ]
-    if not found:
-        for m in _MAILLOG_RE.finditer(text[:2_000_000]):
-            f = Found(
-                recipient=m.group(1),
-                diagnostic=" ".join(m.group(4).split()),
-                remote_host=(m.group(2) or None),
-            )
-            f.action = {"bounced": "failed", "deferred": "delayed", "sent": "delivered"}.get(
-                m.group(3).lower(), "failed"
-            )
-            found.append(f)
-            if len(found) >= scan.MAX_RECIPIENTS:
-                break
-    if not found:
-        section = scan.cut_original(text)
-        found = scan.recipient_blocks(section, set())
-        rcpt = _TRANSCRIPT_RCPT_RE.findall(section)
-        general = scan.error_lines(section)
-        if not found and rcpt:
-            found = [Found(recipient=a) for a in dict.fromkeys(rcpt)]
-        if not found:
-            found = [
-                Found(
-                    recipient=None,
-                    diagnostic=general or " ".join(section.split())[: scan.MAX_DIAGNOSTIC],
-                )
-            ]
-        for f in found:
-            if not _informative(f.diagnostic):
-                f.diagnostic = (f.diagnostic + " " + general).strip()
-        text = section
-    for f in found:
-        if f.recipient is None:
-            named_in = re.search("<(" + scan.ADDRESS + ")>", f.diagnostic)
-            f.recipient = named_in.group(1) if named_in else None
-        _complete(f, text)
-    kind = kind_of(found)
-    return ("maybe" if kind == "bounce" else kind), found
-
-
-def read_ses(body: str) -> tuple[str, list[Found]] | None:
-    """An Amazon SES notification (JSON, possibly wrapped in an SNS envelope)."""
-    import json
-
-    start = body.find("{")
-    try:
-        data = json.loads(body[start : body.rfind("}") + 1]) if start >= 0 else None
-        if isinstance(data, dict) and isinstance(data.get("Message"), str):
-            data = json.loads(data["Message"])
-    except ValueError:
-        return None
-    if not isinstance(data, dict):
-        return None
-    kind = str(data.get("notificationType") or data.get("eventType") or "").lower()
-    found: list[Found] = []
-    if kind == "bounce":
-        for r in (data.get("bounce") or {}).get("bouncedRecipients") or []:
-            if isinstance(r, dict):
-                diag = str(r.get("diagnosticCode") or "")
-                f = Found(
-                    recipient=r.get("emailAddress"),
-                    diagnostic=dsn.untyped(diag),
-                    status=r.get("status"),
-                    action=r.get("action"),
-                )
-                _complete(f, "")
-                found.append(f)
-        return "bounce", found
-    if kind == "complaint":
-        for r in (data.get("complaint") or {}).get("complainedRecipients") or []:
-            if isinstance(r, dict):
-                found.append(
-                    Found(recipient=r.get("emailAddress"), hint="feedback", diagnostic="abuse")
-                )
-        return "feedback", found
-    if kind == "delivery":
-        delivery = data.get("delivery") or {}
-        for a in delivery.get("recipients") or []:
-            f = Found(
-                recipient=str(a),
-                diagnostic=str(delivery.get("smtpResponse") or ""),
-                action="delivered",
-                status="2.0.0",
-            )
-            _complete(f, "")
-            found.append(f)
-        return "delivered", found
-    return None

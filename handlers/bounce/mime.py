@@ -117,6 +117,9 @@ def split_headers(text: str) -> tuple[dict[str, str], str] | None:
             continue
         colon = line.find(":")
         field = line[:colon]
+        if name and headers[name].endswith(";") and "=" in line and (colon < 0 or "=" in field):
+            headers[name] += " " + line.strip()  # a parameter folded without indentation
+            continue
         if colon < 1 or colon > 76 or " " in field or "\t" in field:
             # not a header line: the header block ended without a blank line
             body = "\n".join(lines[i:]) + sep + body

@@ -7,6 +7,7 @@ import re
 
 from handlers.bounce import extract, scan
 from handlers.bounce.classify import by_text, reason_of, temporary_of
+from handlers.bounce.details import kind_of
 from handlers.bounce.mime import normalize
 from handlers.bounce.records import BounceReport, Found, Recipient
 
@@ -126,7 +127,7 @@ _CONTROL_RE = re.compile(r"[\x01-\x08\x0b\x10-\x1a\x1c-\x1f]")
 
 def _binary(text: str) -> bool:
     sample = text[:4096]
-    if "\x00" in sample:
+    if sample.count("\x00") > len(sample) // 100:
         return True
     return len(_CONTROL_RE.findall(sample)) > len(sample) // 5 + 1
 
@@ -144,7 +145,7 @@ def build_report(data: str | bytes) -> BounceReport:
         return BounceReport(kind="not_bounce", recipients=(), error=ERROR_BINARY)
     kind, found = extract.read(text)
     if kind == "maybe":
-        kind = extract.kind_of(found) if any(_is_failure(f) for f in found) else "not_bounce"
+        kind = kind_of(found) if any(_is_failure(f) for f in found) else "not_bounce"
     if kind == "not_bounce" or not found:
         return BounceReport(kind="not_bounce", recipients=(), error=ERROR_NO_FAILURE)
     return BounceReport(kind=kind, recipients=tuple(recipient_of(f) for f in found[:MAX_REPORTED]))

@@ -193,7 +193,9 @@ def recipient_blocks(section: str, exclude: set[str]) -> list[Found]:
 
 
 _LISTED_RE = re.compile(
-    r"(?:recipients?|address(?:es)?|addressee)\b[^\n:]{0,60}:[ \t]{0,3}<?(" + ADDRESS + r")>?",
+    r"(?:recipients?|address(?:es)?|addressee|delivered to)\b[^\n:]{0,60}:[ \t]{0,3}<?("
+    + ADDRESS
+    + r")>?",
     re.I,
 )
 
