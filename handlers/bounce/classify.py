@@ -15,7 +15,7 @@ PRECISE_STATUS = frozenset(
 # phrase reasons that only describe how a refusal was said, not why
 VAGUE_TEXT = frozenset({"systemerror", "networkerror", "expired", "filtered", "onhold"})
 # an unknown-user answer that says "recipient" or "mailbox" is about the address, not a filter
-_RECIPIENT_WORDS = ("recipient", "mailbox", "adr.")
+_RECIPIENT_WORDS = ("recipient", "mailbox", "adr.", "userid")
 # reasons that cannot be right for a refusal at MAIL FROM / at connection time
 _NOT_SENDER = frozenset(
     {None, "userunknown", "hostunknown", "filtered", "onhold", "systemerror", "blocked"}
