@@ -13,25 +13,28 @@ _TYPED_RE = re.compile(r"^\s*([A-Za-z0-9-]{1,20})\s*;\s*(.*)$", re.S)
 RECIPIENT_FIELDS = ("final-recipient", "original-recipient", "x-actual-recipient")
 
 
-def fields_of(block: str) -> dict[str, str]:
-    """The `Name: value` fields of one block, continuation lines joined, names lower-case."""
-    out: dict[str, str] = {}
-    name = ""
+def field_list(block: str) -> list[tuple[str, str]]:
+    """The `Name: value` fields of one block in order, continuation lines joined, names lower-case."""
+    out: list[tuple[str, str]] = []
     for line in block.split("\n"):
         if not line.strip():
             continue
-        if line[:1] in (" ", "\t") and name:
-            out[name] += " " + line.strip()
+        if line[:1] in (" ", "\t") and out:
+            name, value = out[-1]
+            out[-1] = (name, value + " " + line.strip())
             continue
         m = _FIELD_RE.match(line)
-        if not m:
-            name = ""
-            continue
-        name = m.group(1).lower()
-        if out.get(name):
-            name = ""
-            continue
-        out[name] = m.group(2).strip()
+        if m:
+            out.append((m.group(1).lower(), m.group(2).strip()))
+    return out
+
+
+def fields_of(block: str) -> dict[str, str]:
+    """The fields of one block as a dict (the first non-empty value of a repeated name wins)."""
+    out: dict[str, str] = {}
+    for name, value in field_list(block):
+        if not out.get(name):
+            out[name] = value
     return out
 
 
@@ -47,25 +50,36 @@ def diagnostic_type(value: str) -> str:
 
 
 def parse_status(body: str) -> tuple[dict[str, str], list[dict[str, str]]]:
-    """The per-message fields and the list of per-recipient field sets of a DSN body."""
-    text = body.replace("\n\n\n", "\n\n")
-    blocks = [b for b in text.split("\n\n") if b.strip()]
+    """The per-message fields and the list of per-recipient field sets of a DSN body.
+
+    A recipient starts at a recipient field (Final-Recipient...) that the current recipient
+    already has, or at a new block that has one; blocks without one add to the previous recipient
+    (a stray blank line) or, before any recipient, to the per-message fields.
+    """
     message: dict[str, str] = {}
     recipients: list[dict[str, str]] = []
-    for block in blocks[:MAX_BLOCKS]:
-        f = fields_of(block)
-        if not f:
+    for block in body.split("\n\n")[:MAX_BLOCKS]:
+        pairs = field_list(block)
+        if not pairs:
             continue
-        if any(k in f for k in RECIPIENT_FIELDS) or "status" in f or "action" in f:
-            if recipients and not any(k in f for k in RECIPIENT_FIELDS):
-                # a recipient block split by a stray blank line: merge it into the previous one
-                for k, v in f.items():
-                    recipients[-1].setdefault(k, v)
-                continue
-            recipients.append(f)
-        else:
-            for k, v in f.items():
-                message.setdefault(k, v)
+        names = {n for n, _ in pairs}
+        is_recipient = bool(names & set(RECIPIENT_FIELDS)) or "status" in names or "action" in names
+        if not is_recipient:
+            if not recipients:
+                for k, v in pairs:
+                    message.setdefault(k, v)
+            continue
+        current: dict[str, str] | None = None
+        if recipients and not names & set(RECIPIENT_FIELDS):
+            current = recipients[-1]  # a recipient block split by a stray blank line
+        for name, value in pairs:
+            if current is None or (name in RECIPIENT_FIELDS and current.get(name)):
+                current = {}
+                recipients.append(current)
+                if len(recipients) >= MAX_BLOCKS:
+                    break
+            if not current.get(name):
+                current[name] = value
     for r in recipients:
         if "diagnostic-code" in r:
             r["diagnostic-code"] = decode_header(r["diagnostic-code"])

@@ -123,15 +123,18 @@ def read_message(msg: Part) -> tuple[str, list[Found]]:
     human = _human_text(parts)
 
     feedback = [p for p in parts if p.content_type == "message/feedback-report"]
-    if feedback or _COMPLAINT_SUBJECT_RE.search(subject):
-        fields = dsn.fields_of(feedback[0].text()) if feedback else {}
-        rcpt = fields.get("original-rcpt-to") or fields.get("removal-recipient") or ""
+    unsubscribe = msg.header("x-apple-unsubscribe").lower() == "true"
+    if feedback or unsubscribe or _COMPLAINT_SUBJECT_RE.search(subject):
+        pairs = dsn.field_list(feedback[0].text()) if feedback else []
+        fields = dict(reversed(pairs))
+        rcpt = " ".join(v for n, v in pairs if n in ("original-rcpt-to", "removal-recipient"))
         rcpt = rcpt or _original_header(msg, "x-hmxmroriginalrecipient")
-        addresses = _address_set(rcpt) or {a.lower() for a in _original_to(msg)}
-        kind = fields.get("feedback-type", "abuse")
-        complaints = [
-            Found(recipient=a, hint="feedback", diagnostic=kind) for a in sorted(addresses)
-        ]
+        if unsubscribe:
+            rcpt = rcpt or msg.header("to")
+        addresses = list(dict.fromkeys(m.group(0).lower() for m in re.finditer(scan.ADDRESS, rcpt)))
+        addresses = addresses or [a.lower() for a in _original_to(msg)]
+        kind = fields.get("feedback-type", "opt-out" if unsubscribe else "abuse")
+        complaints = [Found(recipient=a, hint="feedback", diagnostic=kind) for a in addresses]
         return "feedback", complaints or [Found(recipient=None, hint="feedback", diagnostic=kind)]
     if "notificationtype" in msg.body[:5000].lower():
         ses = read_ses(msg.body)
