@@ -7,14 +7,17 @@ import dns.rdataclass
 import dns.rdatatype
 
 from handlers.dns import Records
+from handlers.dnsbl import Listing
 from handlers.mailcheck.gather import Facts
 from handlers.mailcheck.judge import first_to_fix, judge
+from handlers.mailcheck.judge.lists import judge_lists, meaning
 from handlers.mailcheck.judge.say import Say
 from handlers.mailcheck.judge.sender import judge_dmarc
 from handlers.mailcheck.judge.transport import judge_mta_sts
 from handlers.mailcheck.mta_sts import PolicyFetch, mx_matches, parse_policy
 from handlers.mailcheck.target import Target
 from handlers.reply import Finding, Status
+from knowledge.model import Blocklist, ListCode, Text
 
 SAY = Say("en")
 
@@ -90,3 +93,33 @@ def test_an_ip_target_is_judged_on_reverse_dns_and_lists_only() -> None:
     facts.records = {("1.2.0.192.in-addr.arpa", "PTR"): Records("x", "PTR", "nxdomain")}
     found = judge(facts, "en")
     assert [(f.check, f.status) for f in found] == [("ptr", Status.FAIL)]
+
+
+def test_bitmask_codes_are_read_bit_by_bit() -> None:
+    surbl = Blocklist(
+        zone="multi.surbl.org",
+        type="domain",
+        operator="SURBL",
+        codes=(
+            ListCode("127.0.0.16", Text("malware", "惡意程式")),
+            ListCode("127.0.0.64", Text("abuse", "濫用")),
+        ),
+        error_codes=(),
+        delist_url="",
+        default=True,
+        description=Text("SURBL", "SURBL"),
+    )
+    assert meaning(surbl, "127.0.0.80", "en") == "127.0.0.80 malware + abuse"
+    assert meaning(surbl, "127.0.0.81", "en") == "127.0.0.81"
+
+
+def test_refused_answers_are_one_finding_per_list() -> None:
+    facts = Facts(Target("192.0.2.1", "ipv4", "192.0.2.1"))
+    why = "127.255.255.254: query via public resolver"
+    facts.listings = [
+        Listing("192.0.2.1", "zen.spamhaus.org", "unknown", ("127.255.255.254",), why=why),
+        Listing("192.0.2.2", "zen.spamhaus.org", "unknown", ("127.255.255.254",), why=why),
+    ]
+    [f] = judge_lists(facts, SAY)
+    assert (f.status, f.subject) == (Status.UNKNOWN, "zen.spamhaus.org")
+    assert "192.0.2.1, 192.0.2.2" in f.evidence and "not a listing" in f.detail
