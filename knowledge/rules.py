@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -102,22 +104,27 @@ def load_rules(path: Path = PATH) -> ClassifyRules:
         raise RulesError(f"{path}: not valid TOML: {exc}") from exc
 
 
+_CODE_TABLE_RE = re.compile(r"^\[\[code\]\]", re.M)
+_STRING_FIELD_RE = re.compile(r'^(marker|reason)\s*=\s*"((?:[^"\\\n]|\\.){0,500})"', re.M)
+
+
 @cache
 def load_markers(path: Path = PROVIDERS) -> tuple[tuple[str, str], ...]:
     """(lower-case marker, reason) of every provider-specific code in providers.toml.
 
-    Only the two fields the classifier needs, so the bounce reader does not have to load the
-    whole knowledge base (knowledge.loader checks the same file in full).
+    Only the two string fields the classifier needs, read without a TOML parse so that the bounce
+    reader starts fast; knowledge.loader checks the same file in full, and a test checks that both
+    readings agree.
     """
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except (FileNotFoundError, tomllib.TOMLDecodeError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
         raise RulesError(f"{path}: cannot read provider markers: {exc}") from exc
     out = []
-    for item in data.get("code", []):
-        if isinstance(item, Mapping):
-            marker, reason = item.get("marker"), item.get("reason")
-            if isinstance(marker, str) and marker.strip() and isinstance(reason, str):
-                out.append((marker.lower(), reason))
+    for table in _CODE_TABLE_RE.split(text)[1:]:
+        fields = {}
+        for m in _STRING_FIELD_RE.finditer(table):
+            fields.setdefault(m.group(1), json.loads('"' + m.group(2) + '"'))
+        if fields.get("marker", "").strip() and fields.get("reason"):
+            out.append((fields["marker"].lower(), fields["reason"]))
     return tuple(out)
