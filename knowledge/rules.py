@@ -122,7 +122,7 @@ def load_markers(path: Path = PROVIDERS) -> tuple[tuple[str, str], ...]:
         raise RulesError(f"{path}: cannot read provider markers: {exc}") from exc
     out = []
     for table in _CODE_TABLE_RE.split(text)[1:]:
-        fields = {}
+        fields: dict[str, str] = {}
         for m in _STRING_FIELD_RE.finditer(table):
             fields.setdefault(m.group(1), json.loads('"' + m.group(2) + '"'))
         if fields.get("marker", "").strip() and fields.get("reason"):
