@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 from handlers.bounce.records import Found
 from knowledge.rules import ClassifyRules, load_markers, load_rules
@@ -52,6 +52,22 @@ def match_text(text: str, stage: str | None = None) -> tuple[str, bool] | None:
     """The first rule matching `text` (lower-case, collapsed): its reason and whether it is strong."""
     if not text:
         return None
+    if not _has_stage_rules():
+        return _match_cached(text)
+    return _match(text, stage)
+
+
+@cache
+def _has_stage_rules() -> bool:
+    return any(r.stage for r in load_rules().rules)
+
+
+@lru_cache(maxsize=2048)
+def _match_cached(text: str) -> tuple[str, bool] | None:
+    return _match(text, None)
+
+
+def _match(text: str, stage: str | None) -> tuple[str, bool] | None:
     for reason, phrases, regexes, rule_stage, strong in _compiled():
         if rule_stage and rule_stage != stage:
             continue

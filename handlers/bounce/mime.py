@@ -12,6 +12,7 @@ MAX_HEADER_LINES = 400
 
 _HEADER_RE = re.compile(r"^([!-9;-~]{1,76}):[ \t]?(.*)$")
 _PARAM_RE = re.compile(r';\s*([A-Za-z0-9*_.-]{1,40})\s*=\s*(?:"([^"]{0,500})"|([^;\s]{0,500}))')
+_DAEMON_RE = re.compile(r"mailer-daemon|postmaster|mail delivery", re.I)
 _BETWEEN_WORDS_RE = re.compile(r"\?=[ \t]+=\?")
 _ENCODED_WORD_RE = re.compile(r"=\?([A-Za-z0-9_.:-]{1,40})\?([BbQq])\?([^?\s]{0,2000})\?=")
 
@@ -172,6 +173,11 @@ def _fill(part: Part, depth: int, budget: list[int]) -> None:
             _fill(child, depth + 1, budget)
     elif ctype == "message/rfc822" and budget[0] > 0:
         budget[0] -= 1
-        inner = parse(part.text().lstrip("\n"), depth + 1, budget)
-        if inner is not None:
-            part.parts.append(inner)
+        split = split_headers(part.text().lstrip("\n"))
+        if split is None:
+            return
+        inner = Part(headers=split[0], body=split[1])
+        part.parts.append(inner)
+        # a returned original only needs its headers; a forwarded bounce needs its whole tree
+        if inner.content_type == "multipart/report" or _DAEMON_RE.search(inner.header("from")):
+            _fill(inner, depth + 1, budget)
