@@ -12,7 +12,7 @@ from typing import Any
 
 from handlers.dns import make_resolver
 from handlers.dnsbl import DnsblClient
-from handlers.errors import MailtriageError, RefusedError
+from handlers.errors import LookupFailedError, MailtriageError, RefusedError
 from handlers.mailcheck.gather import Facts, Prober, gather
 from handlers.mailcheck.judge import judge
 from handlers.mailcheck.reply import build_reply, verdict
@@ -80,8 +80,21 @@ async def check_target(
         facts = await gather(target, settings, resolver, dnsbl, prober)
     finally:
         await dnsbl.close()
+    _check_resolver_answered(facts, settings, lang)
     findings = tuple(judge(facts, lang))
     return CheckResult(target.text, _kind(target, facts), verdict(list(findings)), findings)
+
+
+def _check_resolver_answered(facts: Facts, settings: HandlerSettings, lang: str) -> None:
+    """No answer at all (every lookup failed) means the resolver is unusable, not the target."""
+    answers = list(facts.records.values())
+    if not answers or not all(r.failed for r in answers):
+        return
+    if any(item.state != "unknown" for item in facts.listings):
+        return
+    servers = ", ".join(f"{h}:{p}" for h, p in settings.resolvers) or "system"
+    why = answers[0].why
+    raise LookupFailedError(load().text("mailcheck.error.resolver", lang, servers=servers, why=why))
 
 
 async def check(

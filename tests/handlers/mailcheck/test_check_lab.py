@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import ipaddress
 import json
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers.errors import RefusedError
+from handlers.errors import LookupFailedError, RefusedError
 from handlers.mailcheck import CheckResult, check, handle
 from handlers.reply import Status
 from handlers.request import Context, HandlerSettings, Request
@@ -231,3 +232,16 @@ async def test_an_ipv6_address_is_looked_up_by_nibbles_on_lists_that_take_ipv6(
     assert "127.0.0.2" in finding(result, "dnsbl", Status.FAIL)
     listed = [f.subject for f in result.findings if f.status == Status.FAIL and f.check == "dnsbl"]
     assert listed == ["2001:db8:bad::25 @ zen.spamhaus.org"]  # barracuda takes no IPv6
+
+
+async def test_a_resolver_that_never_answers_is_a_lookup_failure_not_a_verdict() -> None:
+    loop = asyncio.get_running_loop()
+    silent, _ = await loop.create_datagram_endpoint(
+        asyncio.DatagramProtocol, local_addr=("127.0.0.1", 0)
+    )
+    try:
+        settings = HandlerSettings(resolvers=(silent.get_extra_info("sockname"),), dns_timeout=0.3)
+        with pytest.raises(LookupFailedError, match="No DNS answer at all"):
+            await check("example.com", settings, lang="en")
+    finally:
+        silent.close()
