@@ -7,6 +7,7 @@ Lookups are stored by (name, type) so every judge reads the same answers.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -25,6 +26,7 @@ from handlers.request import HandlerSettings
 COMMON_SELECTORS = ("default", "selector1", "selector2", "google", "k1", "s1", "s2", "dkim", "mail")
 MAX_HOSTS, MAX_ADDRESSES, MAX_SPF_ROUNDS = 10, 10, 8
 
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 Prober = Callable[[str, list[str]], Awaitable[list[Finding]]]
 
 
@@ -38,6 +40,7 @@ class Facts:
     selectors: tuple[str, ...] = ()
     hosts: list[str] = field(default_factory=list)  # mail hosts, best first
     addresses: list[str] = field(default_factory=list)  # their addresses (or the target IP)
+    allowed: tuple[IPNetwork, ...] = ()  # private ranges the operator declared reachable
 
     def get(self, name: str, rdtype: str) -> Records | None:
         return self.records.get((name.lower().rstrip("."), rdtype))
@@ -73,7 +76,11 @@ async def gather(
     dnsbl: DnsblClient,
     prober: Prober | None = None,
 ) -> Facts:
-    facts = Facts(target, selectors=target.selectors or COMMON_SELECTORS)
+    facts = Facts(
+        target,
+        selectors=target.selectors or COMMON_SELECTORS,
+        allowed=settings.probe_allow_networks,
+    )
 
     async def ask(pairs: Iterable[tuple[str, str]]) -> None:
         todo = [(n.lower().rstrip("."), t) for n, t in pairs]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from handlers.mailcheck.gather import Facts, addresses_of, mx_hosts
@@ -52,6 +53,14 @@ def judge_mx(facts: Facts, say: Say) -> list[Finding]:
     return out
 
 
+def _reachable(address: str, facts: Facts) -> bool:
+    """A public address, or one in the ranges the operator allowed (the lab's loopback)."""
+    ip = ipaddress.ip_address(address)
+    if any(ip.version == net.version and ip in net for net in facts.allowed):
+        return True
+    return ip.is_global
+
+
 def judge_a(facts: Facts, say: Say) -> list[Finding]:
     out = []
     for host in facts.hosts:
@@ -67,6 +76,20 @@ def judge_a(facts: Facts, say: Say) -> list[Finding]:
             out.append(
                 say.finding(
                     "a", Status.WARN, host, "cname", ev, "mx_cname", host=host, target=canonical
+                )
+            )
+        elif private := [a for a in addresses if not _reachable(a, facts)]:
+            evidence = ", ".join(addresses)
+            out.append(
+                say.finding(
+                    "a",
+                    Status.FAIL if private == addresses else Status.WARN,
+                    host,
+                    "private",
+                    evidence,
+                    "mx_private",
+                    host=host,
+                    addresses=", ".join(private),
                 )
             )
         elif addresses:

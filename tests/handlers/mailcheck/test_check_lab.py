@@ -245,3 +245,9 @@ async def test_a_resolver_that_never_answers_is_a_lookup_failure_not_a_verdict()
             await check("example.com", settings, lang="en")
     finally:
         silent.close()
+
+
+async def test_mx_hosts_on_internal_addresses_are_flagged(settings: HandlerSettings) -> None:
+    public_only = dataclasses.replace(settings, probe_allow_networks=())
+    result = await check("good.lab.test", public_only, lang="en")
+    assert "cannot be reached from the internet" in finding(result, "a", Status.FAIL)
