@@ -57,7 +57,6 @@ async def _check(text: str, settings: object, args: argparse.Namespace) -> int:
     import json
     import sys
 
-    from bot.render.text import render
     from handlers.mailcheck import check_target
     from handlers.mailcheck.reply import build_reply
     from handlers.mailcheck.target import parse_target
@@ -70,6 +69,8 @@ async def _check(text: str, settings: object, args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(json.dumps(result.as_json(), ensure_ascii=False) + "\n")
     else:
+        from bot.render.text import render
+
         reply = build_reply(target.text, result.kind, list(result.findings), lang, {})
         sys.stdout.write(render(reply) + "\n")
     return 0
