@@ -10,7 +10,8 @@ MAX_DEPTH = 8
 MAX_PARTS = 200
 MAX_HEADER_LINES = 400
 
-_HEADER_RE = re.compile(r"^([!-9;-~]{1,76}):[ \t]?(.*)$")
+_FIELD_LINE_RE = re.compile(r"([!-9;-~]{1,76}):[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)(?:\n|$)")
+_FOLD_RE = re.compile(r"\n[ \t]+")
 _PARAM_RE = re.compile(r';\s*([A-Za-z0-9*_.-]{1,40})\s*=\s*(?:"([^"]{0,500})"|([^;\s]{0,500}))')
 _DAEMON_RE = re.compile(r"mailer-daemon|postmaster|mail delivery", re.I)
 _BETWEEN_WORDS_RE = re.compile(r"\?=[ \t]+=\?")
@@ -98,42 +99,44 @@ def decode_header(value: str) -> str:
 
 
 def split_headers(text: str) -> tuple[dict[str, str], str] | None:
-    """Headers and body when `text` starts with a header block, else None."""
-    head, sep, body = text.partition("\n\n")
-    if not sep:
-        head, body = text, ""
-    lines = head.split("\n", MAX_HEADER_LINES)
-    if not lines or not _HEADER_RE.match(lines[0]):
-        return None
+    """Headers and body when `text` starts with a header block, else None.
+
+    The block ends at the first blank line or at the first line that is not a header (a body
+    pasted without the blank line). Folded lines are joined; the first of repeated fields wins.
+    """
+    head_end = text.find("\n\n")
+    head = text if head_end < 0 else text[: head_end + 1]
     headers: dict[str, str] = {}
-    name = ""
-    good = 0
-    for i, line in enumerate(lines):
-        if i >= MAX_HEADER_LINES:
-            body = "\n".join(lines[i:]) + sep + body
+    pos = 0
+    count = 0
+    last = last_name = ""
+    while count < MAX_HEADER_LINES:
+        m = _FIELD_LINE_RE.match(head, pos)
+        if m is None:
+            line_end = head.find("\n", pos)
+            line = head[pos : line_end if line_end >= 0 else len(head)]
+            colon = line.find(":")
+            if last.endswith(";") and "=" in line and (colon < 0 or "=" in line[:colon]):
+                headers[last_name] += " " + line.strip()  # a parameter folded without indentation
+                last = headers[last_name]
+                pos = len(head) if line_end < 0 else line_end + 1
+                continue
             break
-        if line[:1] in (" ", "\t") and good:
-            if name:
-                headers[name] += " " + line.strip()
-            continue
-        colon = line.find(":")
-        field = line[:colon]
-        if name and headers[name].endswith(";") and "=" in line and (colon < 0 or "=" in field):
-            headers[name] += " " + line.strip()  # a parameter folded without indentation
-            continue
-        if colon < 1 or colon > 76 or " " in field or "\t" in field:
-            # not a header line: the header block ended without a blank line
-            body = "\n".join(lines[i:]) + sep + body
-            break
-        good += 1
-        name = field.lower()
-        if name in headers:
-            name = ""  # keep the first value of a repeated header
-            continue
-        headers[name] = line[colon + 1 :].strip()
-    if good == 0:
+        count += 1
+        name = m.group(1).lower()
+        value = m.group(2)
+        if "\n" in value:
+            value = _FOLD_RE.sub(" ", value)
+        value = value.strip()
+        if name not in headers:
+            headers[name] = value
+        last_name, last = name, headers[name]
+        pos = m.end()
+    if count == 0:
         return None
-    return headers, body
+    if pos < len(head):
+        return headers, text[pos:]  # the block ended at a line that is not a header
+    return headers, ("" if head_end < 0 else text[head_end + 2 :])
 
 
 def parse(text: str, depth: int = 0, budget: list[int] | None = None) -> Part | None:
