@@ -38,15 +38,24 @@ _STAGE_RE = re.compile(
     r"(rcpt to|rcpt|mail from|mail|end of data|data|helo|ehlo|initial connection|connect|starttls|"
     r"auth|lhlo)\b"
 )
+# (keyword that must occur, pattern) on lower-case text, most telling first
 _HOST_RES = (
-    re.compile(r"\bhost\s{1,3}([A-Za-z0-9._-]{1,253})\s{0,3}\[[0-9A-Fa-f.:]{2,45}\]", re.I),
-    re.compile(r"\bwhile talking to ([A-Za-z0-9._-]{1,253}?)\.?:", re.I),
-    re.compile(r"^remote-mta:\s{0,3}(?:dns;\s{0,3})?\[?([A-Za-z0-9._:-]{1,253})", re.I | re.M),
-    re.compile(
-        r"\b(?:connected to|connection to|mx host|remote host|server)\s{1,3}\[?([A-Za-z0-9._-]{3,253}\.[A-Za-z0-9]{1,63})\]?",
-        re.I,
+    ("host", re.compile(r"\bhost\s{1,3}([a-z0-9._-]{1,253})\s{0,3}\[[0-9a-f.:]{2,45}\]")),
+    ("talking to", re.compile(r"\bwhile talking to ([a-z0-9._-]{1,253}?)\.?:")),
+    (
+        "remote-mta",
+        re.compile(r"^remote-mta:\s{0,3}(?:dns;\s{0,3})?\[?([a-z0-9._:-]{1,253})", re.M),
     ),
-    re.compile(r"^([0-9]{1,3}(?:\.[0-9]{1,3}){3}) does not like recipient", re.I | re.M),
+    (
+        "",
+        re.compile(
+            r"\b(?:connected to|connection to|mx host|remote host|server)\s{1,3}\[?([a-z0-9._-]{3,253})"
+        ),
+    ),
+    (
+        "does not like",
+        re.compile(r"^([0-9]{1,3}(?:\.[0-9]{1,3}){3}) does not like recipient", re.M),
+    ),
 )
 _SKIP_LOCAL = ("mailer-daemon", "postmaster", "abuse", "noreply", "no-reply")
 
@@ -129,10 +138,15 @@ def stage(text: str) -> str | None:
 
 
 def remote_host(text: str) -> str | None:
-    for pattern in _HOST_RES:
-        m = pattern.search(text[:20_000])
-        if m:
-            return m.group(1).rstrip(".").lower()
+    """The host that refused, when the text names one (`host mx.example[192.0.2.1] said`)."""
+    low = text[:20_000].lower()
+    for keyword, pattern in _HOST_RES:
+        if keyword not in low:
+            continue
+        for m in pattern.finditer(low):
+            host = m.group(1).rstrip(".]")
+            if "." in host or ":" in host:
+                return host
     return None
 
 
