@@ -68,7 +68,10 @@ class PostgresDriver:
             await self._conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (version,))
 
     async def version(self) -> int:
-        async with self._lock:
+        # CREATE TABLE IF NOT EXISTS is not safe against a replica doing the same at the same
+        # moment (both pass the check, one fails on pg_type): serialise it with the advisory lock.
+        async with self._lock, self._conn.transaction():
+            await self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
             await self._conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY)"
             )
