@@ -68,19 +68,33 @@ def _match_cached(text: str) -> tuple[str, bool] | None:
 
 
 def _match(text: str, stage: str | None) -> tuple[str, bool] | None:
-    for reason, phrases, regexes, rule_stage, strong in _compiled():
+    codes, phrases = _markers()
+    for marker, reason in codes:
+        if marker in text:
+            return reason, True  # a provider's own code (`MI:SPF`, `?p=NoSuchUser`, `TSS04`)
+    for reason, words, regexes, rule_stage, strong in _compiled():
         if rule_stage and rule_stage != stage:
             continue
-        for p in phrases:
+        for p in words:
             if p in text:
                 return reason, strong
         for rx in regexes:
             if rx.search(text):
                 return reason, strong
-    for marker, reason in load_markers():
+    for marker, reason in phrases:
         if marker in text:
-            return reason, True  # a provider's own code the phrases above do not cover
+            return reason, True  # a provider's wording the phrases above do not cover
     return None
+
+
+@cache
+def _markers() -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    """Provider markers split into codes (one token) and wordings (with spaces)."""
+    markers = load_markers()
+    return (
+        tuple(m for m in markers if " " not in m[0]),
+        tuple(m for m in markers if " " in m[0]),
+    )
 
 
 def by_text(text: str, stage: str | None = None) -> str | None:

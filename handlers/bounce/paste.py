@@ -44,7 +44,7 @@ def read_paste(text: str) -> tuple[str, list[Found]]:
             f = Found(
                 recipient=m.group(1),
                 diagnostic=" ".join(m.group(4).split()),
-                remote_host=(m.group(2) or None),
+                remote_host=(m.group(2) if m.group(2) and m.group(2) != "none" else None),
             )
             f.action = {"bounced": "failed", "deferred": "delayed", "sent": "delivered"}.get(
                 m.group(3).lower(), "failed"

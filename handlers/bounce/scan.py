@@ -42,6 +42,7 @@ _STAGE_RE = re.compile(
 _HOST_RES = (
     ("host", re.compile(r"\bhost\s{1,3}([a-z0-9._-]{1,253})\s{0,3}\[[0-9a-f.:]{2,45}\]")),
     ("talking to", re.compile(r"\bwhile talking to ([a-z0-9._-]{1,253}?)\.?:")),
+    ("connect to", re.compile(r"\bconnect to ([a-z0-9._-]{1,253})\[")),
     (
         "remote-mta",
         re.compile(r"^remote-mta:\s{0,3}(?:dns;\s{0,3})?\[?([a-z0-9._:-]{1,253})", re.M),
