@@ -5,11 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import ipaddress
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -195,29 +190,6 @@ async def test_the_chat_command_answers_then_rate_limits(
     await handle("good.lab.test", req, ctx)
     with pytest.raises(RefusedError, match="more than 2 checks"):
         await handle("good.lab.test", req, ctx)
-
-
-def test_the_cli_prints_json_and_exits_by_outcome(dns_lab: DnsLab) -> None:  # noqa: F811
-    root = Path(__file__).resolve().parents[3]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILTRIAGE_")}
-    env["MAILTRIAGE_PROBE_ALLOW"] = "127.0.0.0/8"
-    resolver = f"127.0.0.1:{dns_lab.resolver[1]}"
-
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        argv = [sys.executable, "-m", "bot", "check", "--resolver", resolver, *args]
-        return subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True, timeout=60)
-
-    done = run("--json", "--dnsbl", "zen.spamhaus.org", "listed.lab.test")
-    assert done.returncode == 0, done.stderr
-    data = json.loads(done.stdout)
-    assert (data["target"], data["kind"], data["verdict"]) == ("listed.lab.test", "domain", "fail")
-    assert {f["subject"] for f in data["findings"] if f["check"] == "dnsbl"} >= {
-        "127.0.1.9 @ zen.spamhaus.org"
-    }
-    assert run("user@").returncode == 2
-    assert run("exa mple.com").returncode == 2
-    refused = run("10.1.2.3")
-    assert refused.returncode == 1 and "not a public address" in refused.stderr
 
 
 async def test_an_ipv6_address_is_looked_up_by_nibbles_on_lists_that_take_ipv6(
