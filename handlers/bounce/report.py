@@ -78,7 +78,10 @@ def _blocked_ip(text: str) -> str | None:
     """The IP the text says was refused: the one next to `client`, `listed`, `blocked`..."""
     best: tuple[int, str] | None = None
     for m in _IPV4_RE.finditer(text[:20_000]):
-        ip = ipaddress.ip_address(m.group(1))
+        try:
+            ip = ipaddress.ip_address(m.group(1))
+        except ValueError:  # leading zeros (`06.10.1.2`) are not an address
+            continue
         documentation = str(ip).startswith(("192.0.2.", "198.51.100.", "203.0.113."))
         if not (ip.is_global or documentation):
             continue

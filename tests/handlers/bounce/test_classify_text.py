@@ -131,3 +131,11 @@ def test_broken_mime_still_gives_an_answer() -> None:
     )
     (r,) = classify_text(text).recipients
     assert (r.recipient, r.reason) == ("q@r.example", "userunknown")
+
+
+def test_an_ip_with_leading_zeros_is_not_taken_for_the_blocked_ip() -> None:
+    (r,) = classify_text(
+        "554 5.7.1 Client host [06.10.241.189] blocked using zen.spamhaus.org"
+    ).recipients
+    assert r.reason == "blocked"
+    assert r.blocked_ip is None
