@@ -11,6 +11,9 @@ from bot.store import open_store
 from bot.store.sql import SqlStore
 from handlers.request import Context, HandlerSettings
 
+# The lab servers' session fixtures, registered once so each server starts once per run.
+pytest_plugins = ["tests.lab.dns", "tests.lab.postfix_peer", "tests.lab.postgres"]
+
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[SqlStore]:

@@ -19,7 +19,7 @@ from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.slack_payloads import SECRET, encoded, message_event, sign
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.lab.binaries import free_port
-from tests.lab.dns import DnsLab, dns_lab  # noqa: F401  (the session fixture)
+from tests.lab.dns import DnsLab
 
 pytestmark = pytest.mark.lab
 
@@ -78,7 +78,7 @@ class Bot:
 
 
 @pytest.fixture
-def lab_zone(dns_lab: DnsLab) -> Iterator[DnsLab]:  # noqa: F811
+def lab_zone(dns_lab: DnsLab) -> Iterator[DnsLab]:
     original = list(dns_lab.ip_zones[ZONE])
     yield dns_lab
     dns_lab.set_entries(ZONE, original)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.lab.dns import DnsLab, dns_lab  # noqa: F401
+from tests.lab.dns import DnsLab
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,7 +39,7 @@ def test_a_bad_resolver_setting_is_a_usage_error() -> None:
 
 
 @pytest.mark.lab
-def test_json_output_on_the_lab(dns_lab: DnsLab) -> None:  # noqa: F811
+def test_json_output_on_the_lab(dns_lab: DnsLab) -> None:
     resolver = f"127.0.0.1:{dns_lab.resolver[1]}"
     done = run(
         "--json",
@@ -57,7 +57,7 @@ def test_json_output_on_the_lab(dns_lab: DnsLab) -> None:  # noqa: F811
 
 
 @pytest.mark.lab
-def test_environment_settings_work_like_the_flags(dns_lab: DnsLab) -> None:  # noqa: F811
+def test_environment_settings_work_like_the_flags(dns_lab: DnsLab) -> None:
     done = run(
         "--json",
         "--lang",

@@ -22,8 +22,7 @@ from handlers.monitor.sweep import sweep
 from handlers.reply import Reply
 from handlers.store import WatchEntry
 from knowledge.model import Blocklist
-from tests.lab.dns import DnsLab, dns_lab  # noqa: F401
-from tests.lab.postgres import postgres_server, postgres_url  # noqa: F401
+from tests.lab.dns import DnsLab
 
 ROOT = Path(__file__).resolve().parents[2]
 LISTED = "127.0.1.9"  # on zen.spamhaus.org (XBL, 127.0.0.4) in the lab
@@ -94,7 +93,7 @@ async def open_monitor(
 
 @pytest.mark.lab
 async def test_a_listed_ip_alerts_once_and_its_delisting_is_reported(
-    dns_lab: DnsLab,  # noqa: F811
+    dns_lab: DnsLab,
     monitors: list[Monitor],
     tmp_path: Path,
 ) -> None:
@@ -135,7 +134,7 @@ async def test_a_listed_ip_alerts_once_and_its_delisting_is_reported(
 
 @pytest.mark.lab
 async def test_a_refusing_list_raises_no_listing_and_a_dead_list_is_reported_once(
-    dns_lab: DnsLab,  # noqa: F811
+    dns_lab: DnsLab,
     monitors: list[Monitor],
     tmp_path: Path,
 ) -> None:
@@ -159,7 +158,7 @@ async def test_a_refusing_list_raises_no_listing_and_a_dead_list_is_reported_onc
 
 @pytest.mark.lab
 async def test_a_domain_goes_to_domain_lists_and_an_ipv6_address_to_lists_that_take_it(
-    dns_lab: DnsLab,  # noqa: F811
+    dns_lab: DnsLab,
     monitors: list[Monitor],
     tmp_path: Path,
 ) -> None:
@@ -179,7 +178,7 @@ async def test_a_domain_goes_to_domain_lists_and_an_ipv6_address_to_lists_that_t
 
 @pytest.mark.lab
 async def test_an_alert_queued_while_the_chat_is_down_is_delivered_once_after_a_restart(
-    dns_lab: DnsLab,  # noqa: F811
+    dns_lab: DnsLab,
     monitors: list[Monitor],
     tmp_path: Path,
 ) -> None:
@@ -227,7 +226,7 @@ def alerts_of(proc: subprocess.Popen[str]) -> list[dict[str, object]]:
 
 @pytest.mark.lab
 def test_the_cli_prints_each_alert_as_json_once_across_runs(
-    dns_lab: DnsLab,  # noqa: F811
+    dns_lab: DnsLab,
     tmp_path: Path,
 ) -> None:
     values = env(dns_lab, f"sqlite:///{tmp_path / 'm.db'}", "zen.spamhaus.org", LISTED)
@@ -248,8 +247,8 @@ def test_the_cli_prints_each_alert_as_json_once_across_runs(
 
 @pytest.mark.lab
 def test_two_monitor_processes_on_one_postgresql_raise_one_alert(
-    dns_lab: DnsLab,  # noqa: F811
-    postgres_url: str,  # noqa: F811
+    dns_lab: DnsLab,
+    postgres_url: str,
 ) -> None:
     values = env(dns_lab, postgres_url, "zen.spamhaus.org", LISTED)
     procs = [mailtriage(values, "--once", "--json") for _ in range(2)]

@@ -11,7 +11,6 @@ import pytest
 from bot.store import StoreError, open_store
 from bot.store.sql import SqlStore
 from handlers.store import ListingState, WatchEntry
-from tests.lab.postgres import postgres_server, postgres_url  # noqa: F401
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.lab)])
@@ -181,7 +180,7 @@ async def test_a_sqlite_url_without_a_path_is_refused_with_the_expected_form() -
 
 @pytest.mark.lab
 async def test_a_postgresql_store_reconnects_after_the_server_dropped_it(
-    postgres_url: str,  # noqa: F811
+    postgres_url: str,
 ) -> None:
     import psycopg
 

@@ -7,7 +7,7 @@ import pytest
 
 from handlers.dns import lookup, make_resolver, nameservers
 from handlers.request import HandlerSettings
-from tests.lab.dns import DnsLab, dns_lab  # noqa: F401
+from tests.lab.dns import DnsLab
 
 
 def test_configured_resolvers_keep_their_ports_and_the_timeout() -> None:
@@ -21,7 +21,7 @@ def test_configured_resolvers_keep_their_ports_and_the_timeout() -> None:
 
 
 @pytest.mark.lab
-async def test_lookups_say_ok_nxdomain_nodata_or_why_they_failed(dns_lab: DnsLab) -> None:  # noqa: F811
+async def test_lookups_say_ok_nxdomain_nodata_or_why_they_failed(dns_lab: DnsLab) -> None:
     resolver = make_resolver(HandlerSettings(resolvers=(dns_lab.resolver,), dns_timeout=1.0))
     mx = await lookup(resolver, "good.lab.test", "MX")
     assert mx.status == "ok" and sorted(mx.texts) == [

@@ -21,7 +21,7 @@ from handlers.dnsbl import (
 )
 from handlers.request import HandlerSettings
 from knowledge.model import Blocklist, ListCode, Text
-from tests.lab.dns import DnsLab, dns_lab  # noqa: F401
+from tests.lab.dns import DnsLab
 
 REFUSED = ListCode("127.255.255.254", Text("query via public resolver", "經由公共解析器查詢"))
 SPAMHAUS_LIKE = Blocklist(
@@ -102,7 +102,7 @@ def test_the_shipped_defaults_have_ip_and_domain_lists() -> None:
 
 
 @pytest.fixture
-async def client(dns_lab: DnsLab) -> AsyncIterator[DnsblClient]:  # noqa: F811
+async def client(dns_lab: DnsLab) -> AsyncIterator[DnsblClient]:
     c = DnsblClient(HandlerSettings(resolvers=(dns_lab.resolver,), dns_timeout=2.0))
     yield c
     await c.close()
@@ -162,7 +162,7 @@ async def test_health_uses_the_rfc_5782_test_points(client: DnsblClient) -> None
 
 @pytest.mark.lab
 async def test_a_changed_zone_file_is_seen_by_the_next_lookup(
-    dns_lab: DnsLab,  # noqa: F811
+    dns_lab: DnsLab,
     client: DnsblClient,
 ) -> None:
     spamcop = [lab_list("bl.spamcop.net")]
@@ -178,7 +178,7 @@ async def test_a_changed_zone_file_is_seen_by_the_next_lookup(
 
 @pytest.mark.lab
 async def test_a_bulk_sweep_lists_exactly_the_listed_addresses(
-    dns_lab: DnsLab,  # noqa: F811
+    dns_lab: DnsLab,
     client: DnsblClient,
 ) -> None:
     base = int(ipaddress.IPv4Address("127.1.0.0"))

@@ -16,7 +16,7 @@ from handlers.smtp_probe import probe
 from handlers.smtp_probe.judge import judge
 from handlers.smtp_probe.recipient import rcpt_verdict
 from handlers.smtp_probe.transcript import Answer, Attempt, Certificate, Transcript
-from tests.lab.postfix_peer import SCENARIOS, TARPIT_SECONDS, PostfixPeer, postfix_peer  # noqa: F401
+from tests.lab.postfix_peer import SCENARIOS, TARPIT_SECONDS, PostfixPeer
 
 LOOPBACK = (ip_network("127.0.0.0/8"),)
 NOW = 1_800_000_000.0
@@ -24,7 +24,7 @@ DAY = 86400.0
 
 
 @pytest.fixture
-def peer(postfix_peer: PostfixPeer) -> PostfixPeer:  # noqa: F811
+def peer(postfix_peer: PostfixPeer) -> PostfixPeer:
     return postfix_peer
 
 

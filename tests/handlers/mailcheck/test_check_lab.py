@@ -12,7 +12,7 @@ from handlers.errors import LookupFailedError, RefusedError
 from handlers.mailcheck import CheckResult, check, handle
 from handlers.reply import Status
 from handlers.request import Context, HandlerSettings, Request
-from tests.lab.dns import DnsLab, dns_lab  # noqa: F401
+from tests.lab.dns import DnsLab
 
 pytestmark = pytest.mark.lab
 
@@ -21,7 +21,7 @@ ZONES = ("zen.spamhaus.org", "b.barracudacentral.org", "sbl.spamhaus.org", "dbl.
 
 
 @pytest.fixture
-def settings(dns_lab: DnsLab) -> HandlerSettings:  # noqa: F811
+def settings(dns_lab: DnsLab) -> HandlerSettings:
     return HandlerSettings(
         resolvers=(dns_lab.resolver,),
         dns_timeout=1.5,

@@ -19,7 +19,7 @@ from cryptography.x509.oid import NameOID
 from handlers.mailcheck import check
 from handlers.reply import Status
 from handlers.request import HandlerSettings
-from tests.lab.dns import DnsLab, dns_lab  # noqa: F401
+from tests.lab.dns import DnsLab
 
 pytestmark = pytest.mark.lab
 
@@ -106,7 +106,7 @@ async def start(
 
 
 @pytest.fixture
-def base(dns_lab: DnsLab) -> HandlerSettings:  # noqa: F811
+def base(dns_lab: DnsLab) -> HandlerSettings:
     return HandlerSettings(
         resolvers=(dns_lab.resolver,),
         dns_timeout=2.0,

@@ -9,14 +9,14 @@ import pytest
 from handlers.mailcheck import check
 from handlers.reply import Status
 from handlers.request import HandlerSettings
-from tests.lab.dns import DnsLab, dns_lab  # noqa: F401
-from tests.lab.postfix_peer import PostfixPeer, postfix_peer  # noqa: F401
+from tests.lab.dns import DnsLab
+from tests.lab.postfix_peer import PostfixPeer
 
 pytestmark = pytest.mark.lab
 
 
 @pytest.fixture
-def settings(dns_lab: DnsLab, postfix_peer: PostfixPeer) -> HandlerSettings:  # noqa: F811
+def settings(dns_lab: DnsLab, postfix_peer: PostfixPeer) -> HandlerSettings:
     return HandlerSettings(
         resolvers=(dns_lab.resolver,),
         dns_timeout=2.0,
