@@ -42,18 +42,18 @@ def one_core() -> list[str]:
     return ["taskset", "-c", "0"] if shutil.which("taskset") else []
 
 
-def timed(cmd: list[str], cwd: Path) -> tuple[float, int, bytes]:
-    """Wall time, peak RSS (KiB) of the child and its output."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+def timed(cmd: list[str], cwd: Path) -> tuple[float, float, int, bytes]:
+    """Wall time, CPU time (user + system) and peak RSS (KiB) of the child, and its output."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    out = subprocess.run(
-        cmd, cwd=cwd, capture_output=True, check=False, env={**os.environ, "PYTHONPATH": str(ROOT)}
-    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(cmd, cwd=cwd, capture_output=True, check=False, env=env)
     elapsed = time.perf_counter() - start
     if out.returncode != 0:
         print(out.stderr.decode(errors="replace")[-2000:], file=sys.stderr)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return elapsed, max(peak, before), out.stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu, max(after.ru_maxrss, before.ru_maxrss), out.stdout
 
 
 def main() -> int:
@@ -63,11 +63,12 @@ def main() -> int:
     files = sorted(p for p in (corpus / "mail").rglob("*") if p.is_file())
     print(f"corpus: {corpus} ({len(files)} files)")
 
-    elapsed, peak, out = timed(one_core() + CLI, corpus)
+    elapsed, cpu, peak, out = timed(one_core() + CLI, corpus)
     rows = [json.loads(line) for line in out.splitlines()]
     print(
-        f"mailtriage explain --json: {len(files)} messages in {elapsed:.3f}s = "
-        f"{len(files) / elapsed:,.0f} messages/s, peak RSS {peak / 1024:.1f} MB, {len(rows)} JSON lines"
+        f"mailtriage explain --json: {len(files)} messages in {elapsed:.3f}s wall = "
+        f"{len(files) / elapsed:,.0f} messages/s ({len(files) / cpu:,.0f} per CPU second), "
+        f"peak RSS {peak / 1024:.1f} MB, {len(rows)} JSON lines"
     )
 
     result = score(corpus)
@@ -91,12 +92,16 @@ def main() -> int:
     perl = shutil.which("perl")
     if perl and subprocess.run([perl, "-MSisimai", "-e1"], capture_output=True).returncode == 0:
         rel = [str(p.relative_to(corpus)) for p in files]
-        s_elapsed, s_peak, _ = timed([*one_core(), perl, "-e", SISIMAI, *rel], corpus)
+        s_elapsed, s_cpu, s_peak, _ = timed([*one_core(), perl, "-e", SISIMAI, *rel], corpus)
         print(
-            f"sisimai (perl): {len(files)} messages in {s_elapsed:.3f}s = "
-            f"{len(files) / s_elapsed:,.0f} messages/s, peak RSS {s_peak / 1024:.1f} MB"
+            f"sisimai (perl): {len(files)} messages in {s_elapsed:.3f}s wall = "
+            f"{len(files) / s_elapsed:,.0f} messages/s ({len(files) / s_cpu:,.0f} per CPU second), "
+            f"peak RSS {s_peak / 1024:.1f} MB"
         )
-        print(f"speed ratio mailtriage/sisimai: {s_elapsed / elapsed:.2f}x")
+        print(
+            f"speed ratio mailtriage/sisimai: {s_elapsed / elapsed:.2f}x wall, "
+            f"{s_cpu / cpu:.2f}x CPU"
+        )
     else:
         print("sisimai: not installed (apt-get install libsisimai-perl to compare)")
     return 0
