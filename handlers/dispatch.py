@@ -93,6 +93,20 @@ def new_incident_id() -> str:
     return secrets.token_hex(4)
 
 
+def apology(lang: str, incident: str | None = None) -> Reply:
+    """The short answer to a crash: sorry, and the incident id to find the details in the log."""
+    kb = load()
+    incident = incident or new_incident_id()
+    return Reply(
+        title=kb.text("title.failed", lang),
+        summary=kb.text("error.crash", lang, incident=incident),
+        status=Status.UNKNOWN,
+        lang=lang,
+        kind=Kind.ERROR,
+        incident_id=incident,
+    )
+
+
 def _short(kind: Kind, summary: str, lang: str, title: str, status: Status) -> Reply:
     return Reply(title=title, summary=summary, status=status, lang=lang, kind=kind)
 
@@ -161,11 +175,4 @@ async def dispatch(
     except Exception:
         incident = new_incident_id()
         log.exception("handler %s crashed (incident %s)", command.name, incident)
-        reply = _short(
-            Kind.ERROR,
-            kb.text("error.crash", lang, incident=incident),
-            lang,
-            kb.text("title.failed", lang),
-            Status.UNKNOWN,
-        )
-        return dataclasses.replace(reply, incident_id=incident)
+        return apology(lang, incident)

@@ -21,7 +21,7 @@ from bot.slack.access import refusal
 from bot.slack.events import Incoming
 from bot.slack.files import FileReader, FileText
 from bot.slack.poster import Poster
-from handlers.dispatch import new_incident_id
+from handlers.dispatch import apology, new_incident_id
 from handlers.reply import Kind, Reply, Status
 from handlers.request import Request
 from handlers.store import Store
@@ -146,16 +146,7 @@ class Responder:
     async def _apology(self, inc: Incoming) -> Reply:
         incident = new_incident_id()
         log.exception("answering a Slack %s crashed (incident %s)", inc.origin, incident)
-        lang = await self.lang(inc.user)
-        kb = load()
-        return Reply(
-            title=kb.text("title.failed", lang),
-            summary=kb.text("error.crash", lang, incident=incident),
-            status=Status.UNKNOWN,
-            lang=lang,
-            kind=Kind.ERROR,
-            incident_id=incident,
-        )
+        return apology(await self.lang(inc.user), incident)
 
     async def _file_note(self, inc: Incoming, shared: FileText) -> Reply:
         lang = await self.lang(inc.user)

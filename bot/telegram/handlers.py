@@ -14,7 +14,7 @@ from telegram.ext import ContextTypes
 
 from bot.config import Settings
 from bot.telegram.delivery import send_reply
-from handlers.dispatch import new_incident_id, parse_command
+from handlers.dispatch import apology, new_incident_id, parse_command
 from handlers.reply import Kind, Reply, Status
 from handlers.request import Request
 from handlers.store import Store
@@ -114,16 +114,7 @@ class Responder:
         except Exception:
             incident = new_incident_id()
             log.exception("answering a telegram message crashed (incident %s)", incident)
-            lang = await self._lang(req)
-            kb = load()
-            return Reply(
-                title=kb.text("title.failed", lang),
-                summary=kb.text("error.crash", lang, incident=incident),
-                status=Status.UNKNOWN,
-                lang=lang,
-                kind=Kind.ERROR,
-                incident_id=incident,
-            )
+            return apology(await self._lang(req), incident)
 
     async def __call__(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.message
