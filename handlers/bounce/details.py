@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from handlers.bounce import dsn, scan
 from handlers.bounce.classify import by_text
 from handlers.bounce.records import Found
@@ -24,7 +22,7 @@ def from_fields(fields: dict[str, str]) -> Found:
         if fields.get(key):
             rcpt = dsn.untyped(fields[key])
             break
-    m = re.search(scan.ADDRESS, rcpt)
+    m = scan.ADDRESS_RE.search(rcpt)
     status = fields.get("status", "").split("(", 1)[0].strip() or None
     if status and not scan.STATUS_RE.fullmatch(status):
         s = scan.STATUS_RE.search(status)

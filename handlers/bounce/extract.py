@@ -87,7 +87,7 @@ def _human_text(parts: list[Part]) -> str:
 
 
 def _address_set(*values: str) -> set[str]:
-    return {m.group(0).lower() for v in values for m in re.finditer(scan.ADDRESS, v)}
+    return {m.group(0).lower() for v in values for m in scan.ADDRESS_RE.finditer(v)}
 
 
 def _original_headers(msg: Part) -> dict[str, str]:
@@ -112,7 +112,7 @@ def _original_header(msg: Part, name: str) -> str:
 
 def _original_to(msg: Part) -> list[str]:
     to = _original_headers(msg).get("to", "")
-    return [m.group(0) for m in re.finditer(scan.ADDRESS, to)][:1]
+    return [m.group(0) for m in scan.ADDRESS_RE.finditer(to)][:1]
 
 
 def read_message(msg: Part) -> tuple[str, list[Found]]:
@@ -131,7 +131,7 @@ def read_message(msg: Part) -> tuple[str, list[Found]]:
         rcpt = rcpt or _original_header(msg, "x-hmxmroriginalrecipient")
         if unsubscribe:
             rcpt = rcpt or msg.header("to")
-        addresses = list(dict.fromkeys(m.group(0).lower() for m in re.finditer(scan.ADDRESS, rcpt)))
+        addresses = list(dict.fromkeys(m.group(0).lower() for m in scan.ADDRESS_RE.finditer(rcpt)))
         addresses = addresses or [a.lower() for a in _original_to(msg)]
         kind = fields.get("feedback-type", "opt-out" if unsubscribe else "abuse")
         complaints = [Found(recipient=a, hint="feedback", diagnostic=kind) for a in addresses]
@@ -156,7 +156,7 @@ def read_message(msg: Part) -> tuple[str, list[Found]]:
         _BOUNCE_FROM_RE.search(sender) or _BOUNCE_SUBJECT_RE.search(subject)
     )
     if not found and _is_auto_reply(msg, subject) and not _BOUNCE_FROM_RE.search(sender):
-        who = [m.group(0) for m in re.finditer(scan.ADDRESS, sender)][:1]
+        who = [m.group(0) for m in scan.ADDRESS_RE.finditer(sender)][:1]
         return "vacation", [
             Found(recipient=(who[0] if who else None), hint="vacation", diagnostic=subject)
         ]
@@ -179,7 +179,7 @@ def read_message(msg: Part) -> tuple[str, list[Found]]:
             found = [Found(recipient=None)]
         if not found:
             return "not_bounce", []
-    else:
+    elif any(not informative(f.diagnostic) for f in found):
         named = {(f.recipient or "").lower(): f for f in scan.recipient_blocks(section, exclude)}
         for f in found:
             extra = named.get((f.recipient or "").lower())

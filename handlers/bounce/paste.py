@@ -19,6 +19,7 @@ _INLINE_FIELD_RE = re.compile(
     r"(?<=\S) (final-recipient|original-recipient|diagnostic-code|status|action|remote-mta)(?=: )",
     re.I,
 )
+_BRACKETED_RE = re.compile("<(" + scan.ADDRESS + ")>")
 _TRANSCRIPT_RCPT_RE = re.compile(
     r"(?:>>>|>|->)\s{0,3}RCPT TO:\s{0,3}<(" + scan.ADDRESS + r")>", re.I
 )
@@ -72,7 +73,7 @@ def read_paste(text: str) -> tuple[str, list[Found]]:
         text = section
     for f in found:
         if f.recipient is None:
-            named_in = re.search("<(" + scan.ADDRESS + ")>", f.diagnostic)
+            named_in = _BRACKETED_RE.search(f.diagnostic)
             f.recipient = named_in.group(1) if named_in else None
         complete(f, text)
     kind = kind_of(found)

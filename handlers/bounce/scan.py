@@ -11,7 +11,7 @@ MAX_RECIPIENTS = 1_000
 MAX_DIAGNOSTIC = 2_000
 
 ADDRESS = r"[A-Za-z0-9._%+!#$&'*/=?^`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.){0,10}[A-Za-z0-9-]{1,63}"
-_ADDRESS_RE = re.compile(ADDRESS)
+ADDRESS_RE = re.compile(ADDRESS)
 # a line that names a recipient first: `<a@b>:`, `  a@b`, `a@b: host ... said`, `"a@b"`
 _ADDRESS_LINE_RE = re.compile(
     r"^[ \t>*-]{0,12}(?:[45][0-9][0-9][ -](?:[45]\.[0-9]{1,3}\.[0-9]{1,3} )?)?(?:(?:rcpt to|recipient address|recipient|recipients?|original-recipient|final-recipient|"
@@ -265,7 +265,7 @@ def error_lines(section: str) -> str:
 
 def addresses(text: str, exclude: set[str]) -> list[str]:
     out: list[str] = []
-    for m in _ADDRESS_RE.finditer(text[:200_000]):
+    for m in ADDRESS_RE.finditer(text[:200_000]):
         a = m.group(0).strip(".")
         if not _is_noise(a, exclude) and a.lower() not in (x.lower() for x in out):
             out.append(a)
