@@ -24,9 +24,13 @@ _ZONE_RE = re.compile(
     r"spamrats|manitu|0spam|backscatterer|s5h|blocklist\.de|lashback|hostkarma|dnswl|"
     r"invaluement|rbl|dnsbl|bl)\.(?:[a-z0-9-]{1,63}\.){0,3}[a-z]{2,24})\b"
 )
+# operators that run blocklists and nothing else: naming one is naming the list
+_LIST_OPERATOR_RE = re.compile(
+    r"\b(spamhaus|spamcop|sorbs|barracuda|mailspike|uceprotect|abuseat|psbl|senderscore)\b"
+)
+# names that are a blocklist only when the text speaks of one
 _LIST_NAME_RE = re.compile(
-    r"\b(spamhaus|spamcop|sorbs|barracuda|cloudmark|proofpoint|trend micro|mailspike|uceprotect|"
-    r"abuseat|cbl|psbl|senderscore|microsoft|outlook\.com|yahoo|aol)\b"
+    r"\b(cloudmark|proofpoint|trend micro|cbl|microsoft|outlook\.com|yahoo|aol)\b"
 )
 _LISTED_RE = re.compile(
     r"(?:listed (?:in|at|on|by)|blocked using|blacklisted by|blocklisted by|rbl|dnsbl|"
@@ -48,6 +52,9 @@ def _blocklist(text: str) -> str | None:
     m = _LISTED_RE.search(low)
     if m and "." in m.group(1) and not m.group(1)[0].isdigit():
         return m.group(1)
+    n = _LIST_OPERATOR_RE.search(low)
+    if n:
+        return n.group(1)
     if any(
         w in low for w in ("blacklist", "blocklist", "block list", "black list", "rbl", "dnsbl")
     ):

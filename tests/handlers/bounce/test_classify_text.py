@@ -139,3 +139,11 @@ def test_an_ip_with_leading_zeros_is_not_taken_for_the_blocked_ip() -> None:
     ).recipients
     assert r.reason == "blocked"
     assert r.blocked_ip is None
+
+
+def test_a_blocklist_named_by_its_operator_alone_is_reported() -> None:
+    text = (
+        "550 5.7.1 Client host [203.0.113.9] blocked using Spamhaus; see https://www.spamhaus.org/"
+    )
+    (r,) = classify_text(text).recipients
+    assert (r.reason, r.blocklist, r.blocked_ip) == ("blocked", "spamhaus", "203.0.113.9")
