@@ -62,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
 
     from bot.cli.options import EXIT_OK, fail
     from handlers.bounce import classify_text
+    from handlers.bounce.reply import contract_json
 
     try:
         inputs = _inputs(list(args.paths))
@@ -79,17 +80,7 @@ def run(args: argparse.Namespace) -> int:
                 error = error or report.error
                 for r in report.recipients:
                     index += 1
-                    obj = {
-                        "file": label,
-                        "index": index,
-                        "recipient": r.recipient,
-                        "reason": r.reason,
-                        "reply_code": r.reply_code,
-                        "status": r.status,
-                        "temporary": r.temporary,
-                        "remote_host": r.remote_host,
-                        "diagnostic": r.diagnostic,
-                    }
+                    obj = {"file": label, "index": index, **contract_json(r)}
                     write(json.dumps(obj, ensure_ascii=False) + "\n")
             if index == 0:
                 obj = dict.fromkeys(

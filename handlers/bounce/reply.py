@@ -21,8 +21,8 @@ _KIND_STATUS = {
 }
 
 
-def recipient_json(r: Recipient) -> dict[str, Any]:
-    """The object `mailtriage explain --json` prints for one recipient."""
+def contract_json(r: Recipient) -> dict[str, Any]:
+    """The recipient fields of `mailtriage explain --json` (the scripts' contract)."""
     return {
         "recipient": r.recipient,
         "reason": r.reason,
@@ -31,9 +31,12 @@ def recipient_json(r: Recipient) -> dict[str, Any]:
         "temporary": r.temporary,
         "remote_host": r.remote_host,
         "diagnostic": r.diagnostic,
-        "blocklist": r.blocklist,
-        "blocked_ip": r.blocked_ip,
     }
+
+
+def recipient_json(r: Recipient) -> dict[str, Any]:
+    """A recipient in a Reply's data: the contract fields and the blocklist named."""
+    return {**contract_json(r), "blocklist": r.blocklist, "blocked_ip": r.blocked_ip}
 
 
 def _blocklist_finding(kb: KnowledgeBase, r: Recipient, lang: str) -> Finding:
