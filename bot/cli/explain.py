@@ -62,7 +62,6 @@ def run(args: argparse.Namespace) -> int:
 
     from bot.cli.options import EXIT_OK, fail
     from handlers.bounce import classify_text
-    from handlers.bounce.reply import contract_json
 
     try:
         inputs = _inputs(list(args.paths))
@@ -80,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
                 error = error or report.error
                 for r in report.recipients:
                     index += 1
-                    obj = {"file": label, "index": index, **contract_json(r)}
+                    obj = {"file": label, "index": index, **r.contract_json()}
                     write(json.dumps(obj, ensure_ascii=False) + "\n")
             if index == 0:
                 obj = dict.fromkeys(

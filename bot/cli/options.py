@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from handlers.reply import Kind, Reply
+if TYPE_CHECKING:  # the reply model is imported only when an answer is rendered
+    from handlers.reply import Reply
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -16,6 +18,8 @@ def add_common(parser: argparse.ArgumentParser) -> None:
 
 
 def exit_status(reply: Reply | None) -> int:
+    from handlers.reply import Kind
+
     if reply is None:
         return EXIT_OK
     if reply.kind is Kind.USAGE:

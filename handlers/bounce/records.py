@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,18 @@ class Recipient:
     blocklist: str | None = None
     blocked_ip: str | None = None
     action: str | None = None
+
+    def contract_json(self) -> dict[str, Any]:
+        """The fields of `mailtriage explain --json` (the scripts' contract)."""
+        return {
+            "recipient": self.recipient,
+            "reason": self.reason,
+            "reply_code": self.reply_code,
+            "status": self.status,
+            "temporary": self.temporary,
+            "remote_host": self.remote_host,
+            "diagnostic": self.diagnostic,
+        }
 
 
 @dataclass(frozen=True)

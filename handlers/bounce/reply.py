@@ -23,15 +23,7 @@ _KIND_STATUS = {
 
 def contract_json(r: Recipient) -> dict[str, Any]:
     """The recipient fields of `mailtriage explain --json` (the scripts' contract)."""
-    return {
-        "recipient": r.recipient,
-        "reason": r.reason,
-        "reply_code": r.reply_code,
-        "status": r.status,
-        "temporary": r.temporary,
-        "remote_host": r.remote_host,
-        "diagnostic": r.diagnostic,
-    }
+    return r.contract_json()
 
 
 def recipient_json(r: Recipient) -> dict[str, Any]:
