@@ -29,6 +29,9 @@ class PhraseRule:
     regexes: tuple[str, ...] = ()
     stage: str = ""
     strong: bool = False  # beats the reason a precise status code names (5.1.1 + "blacklisted")
+    # a directory's own answer ("not listed in Domino directory"): names the reason even when the
+    # SMTP stage is unknown, where a bare "user unknown" might be a content filter speaking
+    directory: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,7 @@ def parse(data: Mapping[str, Any]) -> ClassifyRules:
                 regexes=_strings(item.get("regex", []), f"{where}.regex"),
                 stage=stage,
                 strong=bool(item.get("strong", False)),
+                directory=bool(item.get("directory", False)),
             )
         )
     return ClassifyRules(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import cache, lru_cache
+from typing import NamedTuple
 
 from handlers.bounce.records import Found
 from knowledge.rules import ClassifyRules, load_markers, load_rules
@@ -14,8 +15,6 @@ PRECISE_STATUS = frozenset(
 )
 # phrase reasons that only describe how a refusal was said, not why
 VAGUE_TEXT = frozenset({"systemerror", "networkerror", "expired", "filtered", "onhold"})
-# an unknown-user answer that says "recipient" or "mailbox" is about the address, not a filter
-_RECIPIENT_WORDS = ("recipient", "mailbox", "adr.", "userid")
 # reasons that cannot be right for a refusal at MAIL FROM / at connection time
 _NOT_SENDER = frozenset(
     {None, "userunknown", "hostunknown", "filtered", "onhold", "systemerror", "blocked"}
@@ -34,21 +33,38 @@ _NOT_CLIENT = frozenset(
 )
 # no mailbox has been named at connection time: these reasons are impossible there
 _NO_MAILBOX_YET = frozenset({"userunknown", "mailboxfull", "filtered"})
+_SIZE = frozenset({"mesgtoobig", "exceedlimit"})
 BEFORE_DATA = frozenset({"CONN", "HELO", "MAIL", "RCPT"})
 
 
-CompiledRule = tuple[str, tuple[str, ...], tuple[re.Pattern[str], ...], str, bool]
+CompiledRule = tuple[str, tuple[str, ...], tuple[re.Pattern[str], ...], str, bool, bool]
+
+
+class Match(NamedTuple):
+    """What the text rules say: the reason, whether it beats a status code, whether a directory said it."""
+
+    reason: str
+    strong: bool
+    directory: bool = False
+    provider: bool = False  # a provider's own code or wording (knowledge/providers.toml)
 
 
 @cache
 def _compiled() -> tuple[CompiledRule, ...]:
     return tuple(
-        (r.reason, r.phrases, tuple(re.compile(x) for x in r.regexes), r.stage, r.strong)
+        (
+            r.reason,
+            r.phrases,
+            tuple(re.compile(x) for x in r.regexes),
+            r.stage,
+            r.strong,
+            r.directory,
+        )
         for r in load_rules().rules
     )
 
 
-def match_text(text: str, stage: str | None = None) -> tuple[str, bool] | None:
+def match_text(text: str, stage: str | None = None) -> Match | None:
     """The first rule matching `text` (lower-case, collapsed): its reason and whether it is strong."""
     if not text:
         return None
@@ -63,27 +79,29 @@ def _has_stage_rules() -> bool:
 
 
 @lru_cache(maxsize=2048)
-def _match_cached(text: str) -> tuple[str, bool] | None:
+def _match_cached(text: str) -> Match | None:
     return _match(text, None)
 
 
-def _match(text: str, stage: str | None) -> tuple[str, bool] | None:
+def _match(text: str, stage: str | None) -> Match | None:
     codes, phrases = _markers()
     for marker, reason in codes:
         if marker in text:
-            return reason, True  # a provider's own code (`MI:SPF`, `?p=NoSuchUser`, `TSS04`)
-    for reason, words, regexes, rule_stage, strong in _compiled():
+            return Match(
+                reason, True, True, True
+            )  # a provider's own code (`?p=NoSuchUser`, `TSS04`)
+    for reason, words, regexes, rule_stage, strong, directory in _compiled():
         if rule_stage and rule_stage != stage:
             continue
         for p in words:
             if p in text:
-                return reason, strong
+                return Match(reason, strong, directory)
         for rx in regexes:
             if rx.search(text):
-                return reason, strong
+                return Match(reason, strong, directory)
     for marker, reason in phrases:
         if marker in text:
-            return reason, True  # a provider's wording the phrases above do not cover
+            return Match(reason, True, True, True)  # a provider's wording the phrases above miss
     return None
 
 
@@ -130,6 +148,8 @@ def _status_wins(textual: str | None, coded: str) -> bool:
         return True
     if coded == "expired":
         return textual in VAGUE_TEXT  # a queue timeout code says how it ended; words say why
+    if coded in _SIZE and textual in _SIZE:
+        return True
     if coded in PRECISE_STATUS:
         return True
     return textual in VAGUE_TEXT and coded not in ("systemerror", "networkerror", "syntaxerror")
@@ -145,9 +165,11 @@ def reason_of(found: Found) -> str:
     rules = load_rules()
     text = " ".join(found.diagnostic.lower().split())
     matched = match_text(text, found.stage)
-    textual, strong = matched if matched else (None, False)
+    textual, strong, directory, provider = matched if matched else (None, False, False, False)
     coded = by_status(found.status, rules)
     reason = textual
+    if coded in _SIZE and textual in _SIZE and not provider:
+        strong = False  # X.2.3 (the recipient's limit) and X.3.4 (the system's) say which size
     if coded and textual != coded and not strong and _status_wins(textual, coded):
         reason = coded
     if reason == "networkerror" and found.whole and "timed out" in text:
@@ -155,15 +177,13 @@ def reason_of(found: Found) -> str:
     if reason == "hostunknown" and (found.status or "").startswith("4."):
         reason = "networkerror"  # a DNS failure reported as temporary: the lookup, not the name
     stage = found.stage
-    if stage is None and found.recipient and found.recipient.lower() in text:
-        stage = "RCPT"  # a reply naming the recipient is the answer to RCPT TO
     if stage is None and not found.whole:
         stage = "RCPT"  # a pasted line without context: most unknown-user answers come at RCPT
     if (
         reason == "userunknown"
         and coded != "userunknown"
         and stage != "RCPT"
-        and (stage == "DATA" or not any(w in text for w in _RECIPIENT_WORDS))
+        and (stage == "DATA" or not directory)
     ):
         # an unknown-user answer given after DATA (or at an unknown stage with a vague status) is
         # the recipient's filter speaking, not the directory

@@ -38,6 +38,15 @@ _STAGE_RE = re.compile(
     r"(rcpt to|rcpt|mail from|mail|end of data|data|helo|ehlo|initial connection|connect|starttls|"
     r"auth|lhlo)\b"
 )
+# fixed words that name the command without "after"/"in reply to": qmail's "does not like
+# recipient", Yahoo's "[RCPT_TO]" tag, X3's "rcpt host", "did not like our final data"
+_STAGE_CUES = (
+    ("does not like recipient", "RCPT"),
+    ("[rcpt_to]", "RCPT"),
+    ("rcpt host ", "RCPT"),
+    ("did not like our rcpt", "RCPT"),
+    ("did not like our final data", "DATA"),
+)
 # (keyword that must occur, pattern) on lower-case text, most telling first
 _HOST_RES = (
     ("host", re.compile(r"\bhost\s{1,3}([a-z0-9._-]{1,253})\s{0,3}\[[0-9a-f.:]{2,45}\]")),
@@ -117,6 +126,9 @@ def stage(text: str) -> str | None:
     low = text[:20_000].lower()
     if "but sender was rejected" in low:
         return "MAIL"  # qmail's words for a refusal of MAIL FROM
+    for cue, command in _STAGE_CUES:
+        if cue in low:
+            return command
     found = None
     for m in _STAGE_RE.finditer(low):
         word = m.group(1)
