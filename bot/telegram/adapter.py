@@ -82,7 +82,8 @@ class TelegramAdapter:
         self.application = build_application(settings, self.webhook)
         self.application.add_handler(
             MessageHandler(
-                filters.UpdateType.MESSAGE & (filters.TEXT | filters.CAPTION),
+                filters.UpdateType.MESSAGE
+                & (filters.TEXT | filters.CAPTION | filters.Document.ALL),
                 Responder(settings, ask, store),
             )
         )

@@ -1,19 +1,25 @@
-"""The python-telegram-bot callbacks: a Telegram message in, a Request to `ask`, the Reply out."""
+"""The python-telegram-bot callbacks: a Telegram message in, a Request to `ask`, the Reply out.
+
+A document that may be a bounce (bot/telegram/files.py) is read and its text asked like a paste,
+after its caption; a document that cannot be read gets a short note when the bot was asked.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
 
-from telegram import Message, Update
+from telegram import Bot, Message, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.config import Settings
 from bot.telegram.delivery import send_reply
+from bot.telegram.files import DocumentText, read_document, size_text
 from handlers.dispatch import apology, new_incident_id, parse_command
 from handlers.reply import Kind, Reply, Status
 from handlers.request import Request
@@ -35,7 +41,7 @@ def topic_of(message: Message) -> int | None:
 def to_request(message: Message, bot_id: int, bot_username: str) -> Request | None:
     """The Request for a message, or None when it is not for us (a command for another bot)."""
     text = message.text or message.caption or ""
-    if not text.strip():
+    if not text.strip() and message.document is None:
         return None
     private = message.chat.type == ChatType.PRIVATE
     addressed = _ADDRESSED_COMMAND.match(text.lstrip())
@@ -95,7 +101,33 @@ class Responder:
             log.warning("could not record telegram update %s; answering anyway", key, exc_info=True)
             return True
 
-    async def _answer(self, req: Request) -> Reply | None:
+    async def _with_document(
+        self, req: Request, message: Message, bot: Bot
+    ) -> Request | Reply | None:
+        """`req` with the text of the message's document after its caption; a note (or None when
+        overheard) for a document that cannot be read. A caption that is a command ignores it."""
+        document = message.document
+        if document is None or parse_command(req.text)[0] is not None:
+            return req
+        read = await read_document(bot, document, self.settings.max_paste)
+        if read.text is not None:
+            text = "\n\n".join(filter(None, [req.text.strip(), read.text]))
+            return dataclasses.replace(req, text=text)
+        return await self._file_note(req, read) if req.explicit else None
+
+    async def _file_note(self, req: Request, read: DocumentText) -> Reply:
+        lang = await self._lang(req)
+        kb = load()
+        limit = size_text(self.settings.max_paste)
+        return Reply(
+            title=kb.text("title.usage", lang),
+            summary=kb.text(f"telegram.file.{read.problem}", lang, name=read.name, limit=limit),
+            status=Status.INFO,
+            lang=lang,
+            kind=Kind.USAGE,
+        )
+
+    async def _answer(self, req: Request, message: Message, bot: Bot) -> Reply | None:
         key = refusal_key(self.settings, req)
         if key is not None:
             if not req.explicit:
@@ -110,7 +142,10 @@ class Responder:
                 kind=Kind.REFUSAL,
             )
         try:
-            return await self.ask(req)
+            asked = await self._with_document(req, message, bot)
+            if not isinstance(asked, Request):
+                return asked
+            return await self.ask(asked)
         except Exception:
             incident = new_incident_id()
             log.exception("answering a telegram message crashed (incident %s)", incident)
@@ -127,7 +162,7 @@ class Responder:
         if not await self._claim(f"telegram:{bot.id}:{update.update_id}"):
             log.info("telegram update %s was answered before; skipped", update.update_id)
             return
-        reply = await self._answer(req)
+        reply = await self._answer(req, message, bot)
         if reply is None:
             return
         try:

@@ -1,8 +1,9 @@
 """A fake Telegram Bot API on loopback: a real HTTP server at /bot<token>/<method> that tests steer.
 
 It answers getMe, getUpdates (offsets, long-poll timeout), sendMessage (checked as strictly as
-Telegram checks HTML: 400 "can't parse entities" otherwise), setWebhook and deleteWebhook, records
-every call, and can be told to answer 429 with `parameters.retry_after`. Run it in the test's event
+Telegram checks HTML: 400 "can't parse entities" otherwise), setWebhook, deleteWebhook and getFile,
+serves the files tests add at /file/bot<token>/<file_path> as Telegram does, records every call, and
+can be told to answer 429 with `parameters.retry_after`. Run it in the test's event
 loop (`async with FakeTelegramAPI(token).running()`) or in a thread for a bot in a subprocess
 (`with FakeTelegramAPI(token).in_thread()`); state is guarded by a lock either way.
 """
@@ -24,12 +25,13 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.fakes.telegram_html import EntityParseError, check_message
 
 BOT_ID = 7000001
+MAX_DOWNLOAD = 20 * 1024 * 1024  # the Bot API's getFile limit for bots
 BOT_USERNAME = "MailTriageBot"
 _OBJECT_FIELDS = {
     "reply_parameters",
@@ -60,6 +62,14 @@ class Call:
     status: int
 
 
+@dataclass(frozen=True, slots=True)
+class _StoredFile:
+    file_id: str
+    file_path: str
+    content: bytes
+    size: int  # what getFile reports (tests may claim more than the content)
+
+
 @dataclass
 class _State:
     updates: list[dict[str, Any]] = field(default_factory=list)
@@ -71,6 +81,8 @@ class _State:
     webhook: dict[str, Any] = field(default_factory=dict)
     forbidden: set[str] = field(default_factory=set)
     migrated: dict[str, int] = field(default_factory=dict)
+    files: dict[str, _StoredFile] = field(default_factory=dict)  # by file_id
+    downloads: list[str] = field(default_factory=list)  # file paths fetched
 
 
 def _ok(result: Any) -> JSONResponse:
@@ -94,7 +106,10 @@ class FakeTelegramAPI:
         self._lock = threading.Lock()
         self._state = _State()
         self.app = Starlette(
-            routes=[Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"])]
+            routes=[
+                Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"]),
+                Route("/file/bot{token}/{path:path}", self._file, methods=["GET"]),
+            ]
         )
 
     # -- what tests read and steer --------------------------------------------------------------
@@ -133,10 +148,54 @@ class FakeTelegramAPI:
         with self._lock:
             self._state.forbidden.add(str(chat_id))
 
+    @property
+    def downloads(self) -> list[str]:
+        """The file paths the bot downloaded from /file/bot<token>/, in order."""
+        with self._lock:
+            return list(self._state.downloads)
+
+    def add_document(
+        self,
+        content: bytes,
+        file_name: str | None = "bounce.eml",
+        mime_type: str | None = "message/rfc822",
+        *,
+        size: int | None = None,
+        report_size: bool = True,
+    ) -> dict[str, Any]:
+        """Store a file and return its Document object for `message_update(document=...)`.
+
+        `size` is what getFile reports (default: the content's length; more than 20 MB makes
+        getFile answer "file is too big"); `report_size=False` leaves file_size out of the Document.
+        """
+        with self._lock:
+            number = len(self._state.files) + 1
+        suffix = file_name.rpartition(".")[2] if file_name and "." in file_name else "bin"
+        stored = _StoredFile(
+            file_id=f"BQACAgIAAxkBAAI{number:06d}",
+            file_path=f"documents/file_{number}.{suffix}",
+            content=content,
+            size=len(content) if size is None else size,
+        )
+        with self._lock:
+            self._state.files[stored.file_id] = stored
+        document: dict[str, Any] = {
+            "file_id": stored.file_id,
+            "file_unique_id": f"AgAD{number:06d}",
+        }
+        if file_name is not None:
+            document["file_name"] = file_name
+        if mime_type is not None:
+            document["mime_type"] = mime_type
+        if report_size:
+            document["file_size"] = stored.size
+        return document
+
     def message_update(
         self,
         text: str,
         *,
+        document: dict[str, Any] | None = None,
         chat_id: int = 42,
         user_id: int = 42,
         chat_type: str = "private",
@@ -158,8 +217,13 @@ class FakeTelegramAPI:
             "date": int(time.time()),
             "chat": chat,
             "from": {"id": user_id, "is_bot": False, "first_name": "Ada", "username": "ada"},
-            "text": text,
         }
+        if document is None:
+            message["text"] = text
+        else:  # a file: its text, if any, is the caption
+            message["document"] = document
+            if text:
+                message["caption"] = text
         if topic is not None:
             message["message_thread_id"] = topic
             message["is_topic_message"] = True
@@ -259,6 +323,8 @@ class FakeTelegramAPI:
             return _ok(True)
         if method == "sendMessage":
             return self._send_message(params)
+        if method == "getFile":
+            return self._get_file(params)
         if method in ("setMyCommands", "close", "logOut"):
             return _ok(True)
         return _error(404, "Not Found: method not found")
@@ -275,6 +341,34 @@ class FakeTelegramAPI:
             if ready or time.monotonic() >= deadline:
                 return ready
             await asyncio.sleep(0.02)
+
+    def _get_file(self, params: dict[str, Any]) -> JSONResponse:
+        with self._lock:
+            stored = self._state.files.get(str(params.get("file_id", "")))
+        if stored is None:
+            return _error(400, "Bad Request: invalid file_id")
+        if stored.size > MAX_DOWNLOAD:
+            return _error(400, "Bad Request: file is too big")
+        return _ok(
+            {
+                "file_id": stored.file_id,
+                "file_unique_id": "AgAD" + stored.file_id[-6:],
+                "file_size": stored.size,
+                "file_path": stored.file_path,
+            }
+        )
+
+    async def _file(self, request: Request) -> Response:
+        """GET /file/bot<token>/<file_path>: the bytes of a stored file, as Telegram serves them."""
+        path = request.path_params["path"]
+        if request.path_params["token"] != self.token:
+            return Response(b"Unauthorized", status_code=401)
+        with self._lock:
+            found = [f for f in self._state.files.values() if f.file_path == path]
+            self._state.downloads.append(path)
+        if not found:
+            return Response(b"Not Found", status_code=404)
+        return Response(found[0].content, media_type="application/octet-stream")
 
     def _send_message(self, params: dict[str, Any]) -> JSONResponse:
         if "chat_id" not in params or "text" not in params:

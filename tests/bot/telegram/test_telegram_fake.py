@@ -53,3 +53,16 @@ def test_served_from_a_thread_it_answers_getupdates_with_offsets_and_checks_the_
         got = httpx.post(f"{url}/getUpdates", data=confirm).json()["result"]
         assert [u["update_id"] for u in got] == [second["update_id"]]
         assert httpx.post(f"{api.base_url}9:wrong/getMe").status_code == 401
+
+
+def test_it_serves_getfile_and_the_file_path_only_with_the_bots_token() -> None:
+    with FakeTelegramAPI("1:abc").in_thread() as api:
+        document = api.add_document(b"550 5.1.1 user unknown", "bounce.txt", "text/plain")
+        got = httpx.post(f"{api.base_url}1:abc/getFile", data={"file_id": document["file_id"]})
+        path = got.json()["result"]["file_path"]
+        files = f"http://127.0.0.1:{api.port}/file/bot"
+        assert httpx.get(f"{files}1:abc/{path}").content == b"550 5.1.1 user unknown"
+        assert httpx.get(f"{files}9:wrong/{path}").status_code == 401
+        assert httpx.get(f"{files}1:abc/documents/nothing.txt").status_code == 404
+        unknown = httpx.post(f"{api.base_url}1:abc/getFile", data={"file_id": "nope"})
+        assert unknown.status_code == 400
