@@ -32,6 +32,8 @@ class PhraseRule:
     # a directory's own answer ("not listed in Domino directory"): names the reason even when the
     # SMTP stage is unknown, where a bare "user unknown" might be a content filter speaking
     directory: bool = False
+    # a provider's own code (Orange `LPN007_416`): its reason stands whatever status or stage say
+    final: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,7 @@ def parse(data: Mapping[str, Any]) -> ClassifyRules:
                 stage=stage,
                 strong=bool(item.get("strong", False)),
                 directory=bool(item.get("directory", False)),
+                final=bool(item.get("final", False)),
             )
         )
     return ClassifyRules(

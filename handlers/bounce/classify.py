@@ -34,10 +34,12 @@ _NOT_CLIENT = frozenset(
 # no mailbox has been named at connection time: these reasons are impossible there
 _NO_MAILBOX_YET = frozenset({"userunknown", "mailboxfull", "filtered"})
 _SIZE = frozenset({"mesgtoobig", "exceedlimit"})
+# a local delivery program's failure is a mailer error, unless it says the mailbox is full
+_STORE_FULL = frozenset({"mailboxfull", "mesgtoobig"})
 BEFORE_DATA = frozenset({"CONN", "HELO", "MAIL", "RCPT"})
 
 
-CompiledRule = tuple[str, tuple[str, ...], tuple[re.Pattern[str], ...], str, bool, bool]
+CompiledRule = tuple[str, tuple[str, ...], tuple[re.Pattern[str], ...], str, bool, bool, bool]
 
 
 class Match(NamedTuple):
@@ -46,7 +48,7 @@ class Match(NamedTuple):
     reason: str
     strong: bool
     directory: bool = False
-    provider: bool = False  # a provider's own code or wording (knowledge/providers.toml)
+    provider: bool = False  # a provider's own code or wording: no status or stage overrides it
 
 
 @cache
@@ -59,6 +61,7 @@ def _compiled() -> tuple[CompiledRule, ...]:
             r.stage,
             r.strong,
             r.directory,
+            r.final,
         )
         for r in load_rules().rules
     )
@@ -90,15 +93,15 @@ def _match(text: str, stage: str | None) -> Match | None:
             return Match(
                 reason, True, True, True
             )  # a provider's own code (`?p=NoSuchUser`, `TSS04`)
-    for reason, words, regexes, rule_stage, strong, directory in _compiled():
+    for reason, words, regexes, rule_stage, strong, directory, final in _compiled():
         if rule_stage and rule_stage != stage:
             continue
         for p in words:
             if p in text:
-                return Match(reason, strong, directory)
+                return Match(reason, strong or final, directory or final, final)
         for rx in regexes:
             if rx.search(text):
-                return Match(reason, strong, directory)
+                return Match(reason, strong or final, directory or final, final)
     for marker, reason in phrases:
         if marker in text:
             return Match(reason, True, True, True)  # a provider's wording the phrases above miss
@@ -168,7 +171,11 @@ def reason_of(found: Found) -> str:
     textual, strong, directory, provider = matched if matched else (None, False, False, False)
     coded = by_status(found.status, rules)
     reason = textual
-    if coded in _SIZE and textual in _SIZE and not provider:
+    if provider and textual:
+        return textual
+    if found.diagnostic_type.upper() == "X-UNIX" and textual not in _STORE_FULL:
+        return "mailererror"  # a local delivery program (procmail, a pipe) failed
+    if coded in _SIZE and textual in _SIZE:
         strong = False  # X.2.3 (the recipient's limit) and X.3.4 (the system's) say which size
     if coded and textual != coded and not strong and _status_wins(textual, coded):
         reason = coded
