@@ -1,4 +1,8 @@
-"""Reads the TOML files under knowledge/ into frozen records; an error names the file and the problem."""
+"""Reads the TOML files under knowledge/ into frozen records; an error names the file and the problem.
+
+`load()` keeps the parsed records in the user's cache directory (knowledge.cache) so that a start
+skips the parse while no knowledge file or code has changed; `load_from()` always parses.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,19 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from knowledge import parse
+from knowledge import model
 from knowledge.model import Blocklist, ProviderCode, Reason, ReplyCode, StatusCode, Text
 from knowledge.toml_file import KnowledgeError
 
-__all__ = ["REASONS", "ROOT", "KnowledgeBase", "KnowledgeError", "load", "load_from"]
+__all__ = [
+    "REASONS",
+    "ROOT",
+    "KnowledgeBase",
+    "KnowledgeError",
+    "load",
+    "load_cached",
+    "load_from",
+]
 
 ROOT = Path(__file__).resolve().parent
 
@@ -91,6 +103,8 @@ class KnowledgeBase:
 
 def load_from(root: Path) -> KnowledgeBase:
     """Load and check every knowledge file under `root`."""
+    from knowledge import parse  # the TOML reader, needed only when the cache cannot answer
+
     reasons = {name: parse.reason(root / "reasons" / f"{name}.toml") for name in REASONS}
     extra = sorted(p.stem for p in (root / "reasons").glob("*.toml") if p.stem not in reasons)
     if extra:
@@ -105,7 +119,37 @@ def load_from(root: Path) -> KnowledgeBase:
     )
 
 
+# every record type a KnowledgeBase holds: the only classes its cache file may build
+RECORD_TYPES = (
+    model.Text,
+    model.Steps,
+    model.Example,
+    Reason,
+    ReplyCode,
+    StatusCode,
+    ProviderCode,
+    model.ListCode,
+    Blocklist,
+)
+
+
+def load_cached(root: Path, cache_dir: Path | None) -> KnowledgeBase:
+    """`load_from(root)`, through a cache file in `cache_dir` (None: no cache)."""
+    from knowledge.cache import cached, sources
+
+    return cached(
+        "knowledge",
+        sources(root),  # the data, and the code that reads it: a new version parses afresh
+        lambda: load_from(root),
+        KnowledgeBase,
+        RECORD_TYPES,
+        cache_dir,
+    )
+
+
 @cache
 def load() -> KnowledgeBase:
-    """The shipped knowledge base, read once per process."""
-    return load_from(ROOT)
+    """The shipped knowledge base, read once per process (from the user's cache when current)."""
+    from knowledge.cache import default_dir
+
+    return load_cached(ROOT, default_dir())
