@@ -19,6 +19,7 @@ from handlers.dns import Records, lookup
 from handlers.dnsbl import DnsblClient, Listing, zones_for
 from handlers.mailcheck import spf
 from handlers.mailcheck.mta_sts import PolicyFetch, fetch_policy
+from handlers.mailcheck.orgdomain import dmarc_names
 from handlers.mailcheck.target import Target
 from handlers.reply import Finding
 from handlers.request import HandlerSettings
@@ -149,9 +150,3 @@ async def gather(
 
 async def _probe(facts: Facts, prober: Prober, host: str, addresses: list[str]) -> None:
     facts.smtp = await prober(host, addresses)
-
-
-def dmarc_names(domain: str) -> list[str]:
-    """Where to look for DMARC, in order: the domain, then its parents (a short tree walk)."""
-    labels = domain.split(".")
-    return [f"_dmarc.{'.'.join(labels[i:])}" for i in range(min(len(labels) - 1, 5))]

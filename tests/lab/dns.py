@@ -40,6 +40,10 @@ Domains (knot, zone lab.test; mail hosts at 127.0.x.y, reverse zone 127.in-addr.
   SMTP probe scenarios (helper H4): {valid,unknown,grey,catchall,tarpit,relay,expired}.probe.lab.test,
                  each MX 10 mx.<scenario>.probe.lab.test at 127.0.25.1 .. 127.0.25.7 (that order),
                  with matching PTRs and SPF "mx -all".
+
+Domains under a real public suffix (knot, zone co.uk), for DMARC's organisational domain:
+  example.co.uk  DMARC p=reject sp=quarantine; mail.example and a.b.c.d.e.example have none
+  nodmarc.co.uk  no DMARC anywhere but the decoy at _dmarc.co.uk (p=none), which must be ignored
 """
 
 from __future__ import annotations
@@ -222,12 +226,12 @@ class DnsLab:
         )
         shutil.chown(zones, "knot", "knot")
         self._spawn("knotd", [require("knotd"), "-c", str(conf)])
-        self._wait_answer("lab.test", "SOA", self.knot_port, "knotd")
-        self._wait_answer("127.in-addr.arpa", "SOA", self.knot_port, "knotd")
+        for name in dns_data.KNOT_ZONES:
+            self._wait_answer(name, "SOA", self.knot_port, "knotd")
 
     def _unbound_conf(self) -> str:
         knot, rbl = f"127.0.0.1@{self.knot_port}", f"127.0.0.1@{self.rbldnsd_port}"
-        stubs = [("lab.test", knot), ("127.in-addr.arpa", knot)]
+        stubs = [(name, knot) for name in dns_data.KNOT_ZONES]
         stubs += [(z, rbl) for z in [*self.ip_zones, *self.domain_zones]]
         text = (
             "server:\n"

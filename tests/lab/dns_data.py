@@ -117,7 +117,24 @@ REVERSE_ZONE += "".join(
     f"{i}.25.0  PTR  mx.{name}.probe.lab.test.\n" for i, name in enumerate(PROBE_SCENARIOS, 1)
 )
 
-KNOT_ZONES = {"lab.test": LAB_ZONE, "127.in-addr.arpa": REVERSE_ZONE}
+# A real two-label public suffix, for finding DMARC's organisational domain with the Public Suffix
+# List: policies live at example.co.uk, and a decoy at the suffix itself must never be used.
+CO_UK_ZONE = """\
+$ORIGIN co.uk.
+$TTL 300
+@                      SOA   ns.lab.test. hostmaster.lab.test. 1 3600 600 86400 5
+@                      NS    ns.lab.test.
+_dmarc                 TXT   "v=DMARC1; p=none; rua=mailto:decoy@co.uk"
+example                MX    10 mx1.good.lab.test.
+example                TXT   "v=spf1 mx -all"
+_dmarc.example         TXT   "v=DMARC1; p=reject; sp=quarantine; rua=mailto:dmarc@example.co.uk"
+mail.example           A     127.0.1.1
+a.b.c.d.e.example      A     127.0.1.1
+nodmarc                MX    10 mx1.good.lab.test.
+sub.nodmarc            A     127.0.1.1
+"""
+
+KNOT_ZONES = {"lab.test": LAB_ZONE, "127.in-addr.arpa": REVERSE_ZONE, "co.uk": CO_UK_ZONE}
 
 # --- blocklists served by rbldnsd ----------------------------------------------------------------
 # zone -> default lines (rbldnsd ip4set / ip6trie / dnset syntax); `:A:TXT` after the entry.
