@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from handlers.dispatch import usage_text
 from handlers.errors import UsageError
 from handlers.reply import Reply, Section, Status
 from handlers.request import LANGS, Context, Request
@@ -23,7 +24,7 @@ async def handle_help(args: str, req: Request, ctx: Context) -> Reply:
     kb = load()
     lang = req.lang or ctx.settings.lang
     lines = tuple(
-        kb.text(key, lang)
+        usage_text(key, req, lang)
         for key in (
             "usage.explain",
             "usage.mailcheck",

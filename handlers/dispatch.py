@@ -52,6 +52,10 @@ COMMANDS: dict[str, Command] = {
 }
 BOUNCE = Command("explain", "handlers.bounce:handle", "usage.explain")
 
+HELP_COMMANDS: dict[str, str] = {"slack": "/mailhelp"}
+"""The help command a chat registers where it is not /help, by Request.platform: Slack reserves
+/help (deploy/slack-manifest.yaml registers /mailhelp; tests tie the three together)."""
+
 _COMMAND_RE = re.compile(r"^[/!]([A-Za-z_]{1,32})(?:@[A-Za-z0-9_]{1,64})?(?:\s+|$)")
 _CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
@@ -71,6 +75,11 @@ def parse_command(
         return None, text
     name = m.group(1).lower()
     return commands.get(name, Command(name, "", "usage.help")), text.lstrip()[m.end() :].strip()
+
+
+def usage_text(key: str, req: Request, lang: str) -> str:
+    """A usage text in `lang`; its `{help}` names the help command that works in `req`'s chat."""
+    return load().text(key, lang, help=HELP_COMMANDS.get(req.platform, "/help"))
 
 
 async def resolve_lang(req: Request, ctx: Context) -> str:
@@ -128,7 +137,7 @@ async def dispatch(
             Kind.USAGE,
             kb.text("error.unknown_command", lang, name=command.name)
             + "\n"
-            + kb.text("usage.help", lang),
+            + usage_text("usage.help", req, lang),
             lang,
             kb.text("title.usage", lang),
             Status.INFO,
@@ -156,7 +165,7 @@ async def dispatch(
     except UsageError as exc:
         if not req.explicit:
             return None
-        usage = kb.text(exc.usage or command.usage, lang)
+        usage = usage_text(exc.usage or command.usage, req, lang)
         return _short(
             Kind.USAGE, f"{exc}\n{usage}", lang, kb.text("title.usage", lang), Status.INFO
         )
