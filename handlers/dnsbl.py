@@ -1,32 +1,39 @@
 """The DNS blocklist engine: which lists to ask, how to ask them in bulk, and what answers mean.
 
-A return code is `listed` only when it is a real listing code in 127.0.0.0/8; the codes a list uses
-for "query refused / public resolver / rate limited" (its error_codes, any 127.255.255.x, 127.0.0.1)
-and answers outside 127/8, SERVFAIL or timeouts are `unknown` with the reason. Texts a person reads
-(code meanings, delisting URLs) come from the knowledge base; /mailcheck and the monitor word them.
+Each return code is read with the knowledge base (handlers.dnsbl_codes): an answer is `listed` when
+one of its codes is a listing, `clear` on NXDOMAIN or when its codes are no bad mark (allowlist,
+good reputation: the codes are kept so their meaning can be shown), and `unknown` with the reason
+when a code is a refusal, rate-limit or error code, outside 127.0.0.0/8 or undocumented, and on
+SERVFAIL or timeouts. /mailcheck and the monitor word the meanings and delisting URLs.
 """
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import dns.rcode
 
 from handlers.dns import nameservers
 from handlers.dns_udp import BAD_NAME, TIMEOUT, Answer, UdpQuerier
+from handlers.dnsbl_codes import ERROR, LISTED, read_code, text, why_of
 from handlers.request import HandlerSettings
 from knowledge.loader import load
 from knowledge.model import Blocklist, Text
 
 A, TXT = 1, 16
 _DOMAIN_HINTS = ("dbl", "rhsbl", "uribl", "surbl", "dblack", "fresh", "dnsbl-domain")
+_KEYED = (".dq.spamhaus.net", ".abusix.zone")  # zones asked as <key>.<zone>
 
 
 @dataclass(frozen=True)
 class Listing:
-    """One target on one list: state listed / clear / unknown; `why` explains an unknown."""
+    """One target on one list: state listed / clear / unknown; `why` explains an unknown.
+
+    `codes` are the answer's return codes: a listing's, an unknown's, or the no-bad-mark codes of a
+    clear answer (an allowlist entry); NXDOMAIN is clear without codes.
+    """
 
     target: str
     zone: str
@@ -66,14 +73,32 @@ def guess_kind(zone: str) -> str:
     return "domain" if any(h in label for label in labels for h in _DOMAIN_HINTS) else "ip"
 
 
+def blocklist_for(zone: str) -> Blocklist:
+    """The knowledge of `zone`: its own entry, the list behind a keyed zone, or a generic list.
+
+    Keyed zones are read as the list they serve: <key>.zrd.dq.spamhaus.net as zrd.dq.spamhaus.net,
+    <key>.zen.dq.spamhaus.net as zen.spamhaus.org, <key>.combined.mail.abusix.zone as
+    combined.mail.abusix.zone.
+    """
+    known = load().blocklists
+    zone = zone.strip().lower().rstrip(".")
+    if zone in known:
+        return known[zone]
+    if zone.endswith(_KEYED) and "." in zone:
+        served = zone.split(".", 1)[1]
+        base = known.get(served) or known.get(served.replace(".dq.spamhaus.net", ".spamhaus.org"))
+        if base is not None:
+            return replace(base, zone=zone, default=False)
+    return generic_blocklist(zone, guess_kind(zone))
+
+
 def zones_for(settings: HandlerSettings, kind: str) -> list[Blocklist]:
     """The lists to ask for `kind` (ip or domain): settings.dnsbl_zones if set, else the defaults."""
-    known = load().blocklists
     if not settings.dnsbl_zones:
-        return [b for b in known.values() if b.default and b.type == kind]
+        return [b for b in load().blocklists.values() if b.default and b.type == kind]
     chosen = []
     for zone in dict.fromkeys(z.strip().lower().rstrip(".") for z in settings.dnsbl_zones):
-        blocklist = known.get(zone) or generic_blocklist(zone, guess_kind(zone))
+        blocklist = blocklist_for(zone)
         if zone and blocklist.type == kind:
             chosen.append(blocklist)
     return chosen
@@ -98,41 +123,35 @@ def query_name(target: str, zone: str) -> str:
     return ".".join(reversed(ip.exploded.replace(":", ""))) + "." + zone
 
 
-def _code_problem(blocklist: Blocklist, code: str) -> str | None:
-    """Why `code` is not a listing (an error or refusal code), or None when it is one."""
-    error = blocklist.error(code)
-    if error is not None:
-        return f"{code}: {error.meaning.en}"
-    if blocklist.meaning(code) is not None:
-        return None
-    if code.startswith("127.255.255."):
-        return f"{code}: error code (query refused or rate limited)"
-    if code == "127.0.0.1":
-        return f"{code}: not a listing code (RFC 5782); the list refused the query"
-    if not code.startswith("127."):
-        return f"{code}: answer outside 127.0.0.0/8 (the list's domain may be parked or gone)"
-    return None
-
-
 def judge(target: str, blocklist: Blocklist, answer: Answer, txt: Answer | None) -> Listing:
     """Read one A answer (and the TXT asked for a listing) as listed, clear or unknown."""
     zone = blocklist.zone
     if answer.rcode == TIMEOUT:
-        return Listing(target, zone, "unknown", why="timeout (no answer from the resolver)")
+        return Listing(target, zone, "unknown", why=text("dnsbl.why.timeout").en)
     if answer.rcode == BAD_NAME:
-        return Listing(target, zone, "unknown", why="not a valid DNS name")
+        return Listing(target, zone, "unknown", why=text("dnsbl.why.bad_name").en)
     if answer.rcode == dns.rcode.NXDOMAIN or (answer.rcode == 0 and not answer.addresses):
         return Listing(target, zone, "clear")
     if answer.rcode != 0:
         return Listing(
             target, zone, "unknown", why=dns.rcode.to_text(dns.rcode.Rcode(answer.rcode))
         )
-    codes = tuple(sorted(set(answer.addresses), key=lambda a: ipaddress.IPv4Address(a)))
-    problems = [p for p in (_code_problem(blocklist, c) for c in codes) if p]
-    if problems:
-        return Listing(target, zone, "unknown", codes, why="; ".join(problems))
-    text = " | ".join(dict.fromkeys(txt.texts)) if txt is not None else ""
-    return Listing(target, zone, "listed", codes, text[:1000])
+    codes = tuple(sorted(set(answer.addresses), key=_address_order))
+    readings = [read_code(blocklist, c) for c in codes]
+    errors = [r for r in readings if r.kind == ERROR]
+    if errors:
+        return Listing(target, zone, "unknown", codes, why=why_of(errors))
+    if not any(r.kind == LISTED for r in readings):
+        return Listing(target, zone, "clear", codes)
+    reason = " | ".join(dict.fromkeys(txt.texts)) if txt is not None else ""
+    return Listing(target, zone, "listed", codes, reason[:1000])
+
+
+def _address_order(code: str) -> tuple[int, str]:
+    try:
+        return int(ipaddress.IPv4Address(code)), ""
+    except ValueError:
+        return -1, code
 
 
 class DnsblClient:
@@ -175,31 +194,35 @@ class DnsblClient:
                 for p in pair
             ]
         )
-        out = []
-        for i, (zone, (listed, clear)) in enumerate(zip(zones, points, strict=True)):
-            positive = judge(listed, zone, answers[2 * i], None)
-            negative = judge(clear, zone, answers[2 * i + 1], None)
-            if positive.state != "listed":
-                why = f"test point {listed} is {positive.state}"
-                out.append(
-                    ZoneHealth(
-                        zone.zone, False, why + (f" ({positive.why})" if positive.why else "")
-                    )
-                )
-            elif negative.state == "listed":
-                out.append(
-                    ZoneHealth(
-                        zone.zone, False, f"{clear} is listed: the list answers for everything"
-                    )
-                )
-            elif negative.state == "unknown":
-                out.append(ZoneHealth(zone.zone, False, f"test point {clear}: {negative.why}"))
-            else:
-                out.append(ZoneHealth(zone.zone, True))
-        return out
+        return [
+            _health(
+                zone,
+                judge(listed, zone, answers[2 * i], None),
+                judge(clear, zone, answers[2 * i + 1], None),
+            )
+            for i, (zone, (listed, clear)) in enumerate(zip(zones, points, strict=True))
+        ]
 
     async def close(self) -> None:
         await self.udp.close()
+
+
+def _health(zone: Blocklist, positive: Listing, negative: Listing) -> ZoneHealth:
+    """The test point must be answered (an allowlist answers it with a no-bad-mark code)."""
+    if positive.state == "unknown":
+        point = text("dnsbl.health.point", point=positive.target).en
+        return ZoneHealth(zone.zone, False, point + positive.why)
+    if not positive.codes:
+        return ZoneHealth(
+            zone.zone, False, text("dnsbl.health.not_listed", point=positive.target).en
+        )
+    if negative.codes and negative.state != "unknown":
+        everything = text("dnsbl.health.everything", point=negative.target).en
+        return ZoneHealth(zone.zone, False, everything)
+    if negative.state == "unknown":
+        point = text("dnsbl.health.point", point=negative.target).en
+        return ZoneHealth(zone.zone, False, point + negative.why)
+    return ZoneHealth(zone.zone, True)
 
 
 def _fits(target: str, zone: Blocklist) -> bool:

@@ -1,4 +1,9 @@
-"""Alert records of the monitor, their outbox payload, and the chat Reply each one becomes."""
+"""Alert records of the monitor, their outbox payload, and the chat Reply each one becomes.
+
+Return codes are worded with the knowledge base in the reader's language (handlers.dnsbl_codes):
+each code's meaning (each flag of a bitmask list), and for an unusable answer the list's meaning of
+its refusal or error code.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from handlers.dnsbl import blocklist_for
+from handlers.dnsbl_codes import read_code, say_why
 from handlers.reply import Kind, Reply, Section, Status
 from knowledge.loader import load
 
@@ -72,12 +79,9 @@ class Alert:
 
 
 def _meanings(zone: str, codes: tuple[str, ...], lang: str) -> list[str]:
-    blocklist = load().blocklists.get(zone)
-    out = []
-    for code in codes:
-        listed = blocklist.meaning(code) if blocklist else None
-        out.append(f"{code}: {listed.meaning.get(lang)}" if listed else code)
-    return out
+    """`code: meaning` for each code, as the knowledge base reads it on `zone`."""
+    blocklist = blocklist_for(zone)
+    return [f"{code}: {read_code(blocklist, code).meaning.get(lang)}" for code in codes]
 
 
 def _when(ts: float) -> str:
@@ -87,7 +91,8 @@ def _when(ts: float) -> str:
 def render_alert(alert: Alert, lang: str) -> Reply:
     """The chat message for an alert, in `lang`."""
     kb = load()
-    values = {"target": alert.target, "zone": alert.zone, "why": alert.why or "-"}
+    why = say_why(blocklist_for(alert.zone), alert.why, lang)
+    values = {"target": alert.target, "zone": alert.zone, "why": why or "-"}
     fields: list[tuple[str, str]] = [(kb.text("monitor.field.zone", lang), alert.zone)]
     if alert.addresses:
         shown = ", ".join(alert.addresses[:SHOW_ADDRESSES])
@@ -109,12 +114,13 @@ def render_alert(alert: Alert, lang: str) -> Reply:
         delist = alert.delist_url or kb.text("monitor.no_delist_url", lang)
         steps = tuple(kb.text(key, lang, zone=alert.zone, delist_url=delist) for key in FIX_STEPS)
         summary = kb.text(
-            "monitor.summary.listed", lang, meaning=", ".join(alert.codes) or "-", **values
+            "monitor.summary.listed", lang, meaning="; ".join(meanings) or "-", **values
         )
     elif alert.kind == "delisted":
         status = Status.OK
         if alert.codes:
-            fields.append((kb.text("monitor.field.was", lang), ", ".join(alert.codes)))
+            was = "; ".join(_meanings(alert.zone, alert.codes, lang))
+            fields.append((kb.text("monitor.field.was", lang), was))
         summary = kb.text("monitor.summary.delisted", lang, **values)
     else:
         status = Status.UNKNOWN

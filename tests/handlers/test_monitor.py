@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 import pytest
 
+from handlers.dns_udp import TIMEOUT, Answer
+from handlers.dnsbl import DnsblClient
+from handlers.dnsbl import judge as judge_answer
 from handlers.errors import RefusedError, UsageError
 from handlers.monitor.alerts import WHOLE_LIST, Alert, render_alert
 from handlers.monitor.judge import judge_health, judge_listing, judge_listings
@@ -15,9 +18,11 @@ from handlers.monitor.sweep import plan, sweep
 from handlers.monitor.targets import expand, parse_target
 from handlers.monitor.watch import handle_watch
 from handlers.reply import Kind, Status
-from handlers.request import Context, Request
+from handlers.request import Context, HandlerSettings, Request
 from handlers.store import ListingState, WatchEntry
+from knowledge.loader import load
 from knowledge.model import Blocklist, ListCode, Text
+from tests.lab.dns import DnsLab
 
 
 @dataclass(frozen=True)
@@ -287,6 +292,82 @@ def test_a_broken_list_alert_names_the_list_not_a_target() -> None:
     assert Z in reply.title and "*" not in reply.title
 
 
+def fields(reply: object) -> dict[str, str]:
+    return dict(reply.sections[0].fields)  # type: ignore[attr-defined]
+
+
+def test_a_bitmask_listing_alert_names_each_flag_the_txt_and_the_delisting_page() -> None:
+    alert = Alert(
+        "listed", "spam.example", "multi.surbl.org", "k", ("127.0.0.80",), "see surbl", "https://d/"
+    )
+    zh = render_alert(alert, "zh-TW")
+    assert fields(zh)["回傳代碼"] == "127.0.0.80: MW：惡意程式網站 + ABUSE：垃圾信網站"
+    assert "MW：惡意程式網站 + ABUSE：垃圾信網站" in zh.summary
+    assert fields(zh)["黑名單提供的原因（TXT）"] == "see surbl"
+    assert fields(zh)["申請解除"] == "https://d/" and zh.references == ("https://d/",)
+    en = render_alert(alert, "en")
+    assert "MW: malware site + ABUSE: spam site" in en.summary
+
+
+def test_a_delisting_alert_says_what_the_old_codes_meant() -> None:
+    alert = Alert("delisted", "192.0.2.7", "zen.spamhaus.org", "k", ("127.0.0.4",))
+    assert fields(render_alert(alert, "en"))["Was listed with"].startswith("127.0.0.4: XBL")
+
+
+@pytest.mark.parametrize(
+    ("answer", "english", "chinese"),
+    [
+        (Answer(0, ("127.255.255.254",)), "public/open resolver", "公共 DNS"),
+        (Answer(0, ("127.255.255.255",)), "rate limited", "被限制查詢"),
+        (Answer(TIMEOUT), "no answer from the resolver", "逾時"),
+    ],
+)
+def test_an_unreachable_alert_gives_the_reason_in_the_readers_language(
+    answer: Answer, english: str, chinese: str
+) -> None:
+    zen = load().blocklists["zen.spamhaus.org"]
+    why = judge_answer("192.0.2.7", zen, answer, None).why
+    judged = judge_listings(
+        [Seen("192.0.2.7", zen.zone, "unknown", why=why)],
+        {("192.0.2.7", zen.zone): state("192.0.2.7", "clear", unknown_since=0.0)},
+        7200.0,
+        entry_of={},
+        delist_urls={},
+    )
+    [alert] = judged.alerts
+    zh, en = render_alert(alert, "zh-TW"), render_alert(alert, "en")
+    assert chinese in zh.summary and english not in zh.summary
+    assert english in en.summary
+
+
+@pytest.mark.lab
+async def test_a_lab_sweep_alerts_on_listings_only_never_on_allowlist_or_good_reputation(
+    dns_lab: DnsLab, ctx: Context
+) -> None:
+    kb = load().blocklists
+    lists = [kb["list.dnswl.org"], kb["rep.mailspike.net"], kb["sbl.spamhaus.org"]]
+    client = DnsblClient(HandlerSettings(resolvers=(dns_lab.resolver,), dns_timeout=2.0))
+    entries = [WatchEntry("127.0.1.1", "ip", "a", 1), WatchEntry("127.0.1.9", "ip", "a", 1)]
+    try:
+        judged = await sweep(entries, client, ctx.store, ip_lists=lists, domain_lists=[], now=10.0)
+    finally:
+        await client.close()
+    assert sorted((a.kind, a.target, a.zone) for a in judged.alerts) == [
+        ("list_unreachable", WHOLE_LIST, "sbl.spamhaus.org"),  # answers 127.255.255.254
+        ("listed", "127.0.1.9", "rep.mailspike.net"),
+    ]
+    listed = next(a for a in judged.alerts if a.kind == "listed")
+    assert listed.codes == ("127.0.0.11",) and listed.delist_url == "https://mailspike.io/ip_verify"
+    zh = render_alert(listed, "zh-TW")
+    assert (
+        "L4：信譽很差" in zh.summary
+        and fields(zh)["黑名單提供的原因（TXT）"] == "very bad reputation"
+    )
+    broken = render_alert(next(a for a in judged.alerts if a.target == WHOLE_LIST), "zh-TW")
+    assert "測試點 127.0.0.2：127.255.255.254: 不是列入" in broken.summary
+    assert "public" not in broken.summary
+
+
 # --- /mailwatch ----------------------------------------------------------------------------------
 
 
@@ -341,3 +422,19 @@ async def test_the_dispatcher_routes_mailwatch_and_words_its_refusals(ctx: Conte
     assert refused is not None and refused.kind is Kind.REFUSAL and refused.lang == "zh-TW"
     usage = await dispatch(admin("/mailwatch add 203.0.113.0/20"), ctx)
     assert usage is not None and usage.kind is Kind.USAGE and "/22" in usage.summary
+
+
+async def test_a_sweep_reports_lists_no_longer_configured_as_dropped_not_as_changes(
+    ctx: Context,
+) -> None:
+    await ctx.store.listing_put(state("192.0.2.1", "listed", codes=("127.0.0.4",)))
+    gone = ListingState("192.0.2.1", "gone.example", "listed", ("127.0.0.2",), "", 1.0, 1.0)
+    await ctx.store.listing_put(gone)
+    await ctx.store.listing_put(ListingState(WHOLE_LIST, "gone.example", "unknown", (), "", 1, 1))
+    entries = [WatchEntry("192.0.2.1", "ip", "a", 1)]
+    judged = await sweep(
+        entries, FakeChecker({}), ctx.store, ip_lists=[blocklist()], domain_lists=[], now=10.0
+    )
+    assert judged.dropped == {"gone.example"}
+    assert [(a.kind, a.zone) for a in judged.alerts] == [("delisted", Z)]
+    assert {w.zone for w in judged.writes} == {Z}

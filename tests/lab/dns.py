@@ -14,11 +14,16 @@ Blocklists (rbldnsd, real zone names so the knowledge base"s meanings apply; dat
   {bl,backscatter}.spameatingmonkey.net, ips.backscatterer.org, cbl.abuseat.org,
   bl1..bl4.dnsbl.lab.test (generic)         only the RFC 5782 test point 127.0.0.2
   everything.dnsbl.lab.test                 lists every address (a broken list: fails health)
+  list.dnswl.org     allowlist: 127.0.0.2 -> 127.0.10.0, 127.0.1.1 -> 127.0.3.2, 127.0.1.9 -> 127.0.0.255
+  rep.mailspike.net  reputation: 127.0.0.2 -> .10, 127.0.1.1 -> .18 (H3, good), 127.0.1.9 -> .11 (L4)
   dbl.spamhaus.org   test, dbltest.com, listed.lab.test -> 127.0.1.2; phish.lab.test -> 127.0.1.4
-  multi.uribl.com    test, listed.lab.test -> 127.0.0.2; refused.lab.test -> 127.0.0.1 (refusal)
-  multi.surbl.org, uribl.spameatingmonkey.net   test points
+  multi.uribl.com    test, listed.lab.test -> 127.0.0.2; refused.lab.test -> 127.0.0.1 (refusal);
+                     bulk.lab.test -> 127.0.0.6 (black + grey)
+  multi.surbl.org    test -> .80; phish -> .8; malware -> .80; throwaway -> .4 (DM only); oddbits -> .3;
+                     cracked -> .136; parked -> 198.51.100.7 (all under lab.test)
+  uribl.spameatingmonkey.net   test point
   Any other zone (e.g. dead.dnsbl.test) gets SERVFAIL: a dead list.
-  BENCH_IP_ZONES: the 20 IP lists above except everything.dnsbl.lab.test.
+  BENCH_IP_ZONES: the 20 IP blocklists above, without everything.dnsbl.lab.test, dnswl and rep.
   `lab.set_entries(zone, lines)` replaces a list"s entries (rbldnsd syntax `ip :A:TXT`) and returns
   once rbldnsd serves them and unbound"s cache for the zone is flushed.
 

@@ -171,6 +171,18 @@ IP_ZONES: dict[str, list[str]] = {
     "backscatter.spameatingmonkey.net": ["127.0.0.2"],
     "ips.backscatterer.org": ["127.0.0.2"],
     "cbl.abuseat.org": ["127.0.0.2"],
+    # an allowlist: every answer is a trust level, never a listing; 127.0.0.255 = resolver blocked
+    "list.dnswl.org": [
+        "127.0.0.2 :127.0.10.0:dnswl test point",
+        "127.0.1.1 :127.0.3.2:https://dnswl.org/s/?s=1",
+        "127.0.1.9 :127.0.0.255:query blocked",
+    ],
+    # a reputation scale: L5..L3 (.10-.12) are listings, .13 and up are not
+    "rep.mailspike.net": [
+        "127.0.0.2 :127.0.0.10:test point",
+        "127.0.1.1 :127.0.0.18:good reputation",
+        "127.0.1.9 :127.0.0.11:very bad reputation",
+    ],
     # generic lab lists (names unknown to the knowledge base)
     "bl1.dnsbl.lab.test": ["127.0.0.2"],
     "bl2.dnsbl.lab.test": ["127.0.0.2"],
@@ -193,10 +205,23 @@ DOMAIN_ZONES: dict[str, list[str]] = {
         "test :127.0.0.2:URIBL test point",
         "listed.lab.test :127.0.0.2:URIBL black",
         "refused.lab.test :127.0.0.1:Query refused: resolver over limit",
+        "bulk.lab.test :127.0.0.6:URIBL black and grey",
     ],
-    "multi.surbl.org": ["test :127.0.0.80:SURBL test point", "phish.lab.test :127.0.0.8:phishing"],
+    # bitmask answers: 80 = MW + ABUSE, 4 = DM only (informational), 3 = no documented bit,
+    # 136 = PH + CR; a parked answer outside 127/8
+    "multi.surbl.org": [
+        "test :127.0.0.80:SURBL test point",
+        "phish.lab.test :127.0.0.8:phishing",
+        "malware.lab.test :127.0.0.80:MW and ABUSE, see https://www.surbl.org/surbl-analysis",
+        "throwaway.lab.test :127.0.0.4:disposable mail",
+        "oddbits.lab.test :127.0.0.3:no documented bit",
+        "cracked.lab.test :127.0.0.136:PH and CR",
+        "parked.lab.test :198.51.100.7:parked",
+    ],
     "uribl.spameatingmonkey.net": ["test :127.0.0.2:test point"],
 }
 
-# 20 IP lists that behave (used by the benchmarks): everything above except the broken one
-BENCH_IP_ZONES = tuple(z for z in IP_ZONES if z != "everything.dnsbl.lab.test")
+# 20 IP lists that behave (used by the benchmarks): the blocklists above, without the broken one,
+# the allowlist and the reputation scale
+NOT_BENCHED = ("everything.dnsbl.lab.test", "list.dnswl.org", "rep.mailspike.net")
+BENCH_IP_ZONES = tuple(z for z in IP_ZONES if z not in NOT_BENCHED)

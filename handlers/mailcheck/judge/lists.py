@@ -1,44 +1,54 @@
 """Blocklist findings: each listing with the list's meaning of its codes, the TXT and how to get off.
 
+Codes are read with the knowledge base (handlers.dnsbl_codes): a bitmask answer names each flag set,
+an allowlist or good-reputation answer is an ok finding that says what it means, never a listing.
 Unknown answers (refused, rate limited, timeouts) are grouped per list and reason: a resolver that
 Spamhaus refuses makes one finding per list, not one per address.
 """
 
 from __future__ import annotations
 
-from handlers.dnsbl import Listing
+from handlers.dnsbl import Listing, blocklist_for
+from handlers.dnsbl_codes import describe, say_why, text
 from handlers.mailcheck.gather import Facts
 from handlers.mailcheck.judge.say import Say
 from handlers.reply import Finding, Status
-from knowledge.loader import load
-from knowledge.model import Blocklist
 
 
-def _last_octet(code: str) -> int:
-    tail = code.rsplit(".", 1)[-1]
-    return int(tail) if tail.isdigit() else 0
+def _listed(target: str, item: Listing, say: Say) -> Finding:
+    blocklist = blocklist_for(item.zone)
+    url = blocklist.delist_url or text("dnsbl.no_delist_url").get(say.lang)
+    meanings = describe(blocklist, item.codes, say.lang)
+    evidence = " ".join(item.codes) + (f" TXT: {item.txt}" if item.txt else "")
+    return say.finding(
+        "dnsbl",
+        Status.FAIL,
+        f"{target} @ {item.zone}",
+        "listed",
+        evidence,
+        "dnsbl_delist",
+        zone=item.zone,
+        meaning=meanings,
+        url=url,
+        target=target,
+    )
 
 
-def meaning(blocklist: Blocklist | None, code: str, lang: str) -> str:
-    """The list's meaning of `code`; bitmask lists (SURBL, URIBL) get the meanings of each bit."""
-    if blocklist is None:
-        return code
-    known = blocklist.meaning(code)
-    if known is not None:
-        return f"{code} {known.meaning.get(lang).rstrip('.。')}"
-    value = _last_octet(code)
-    bits = [
-        c
-        for c in blocklist.codes
-        if (v := _last_octet(c.code)) and v & (v - 1) == 0 and value & v and c.code[:8] == code[:8]
-    ]
-    if bits and sum(_last_octet(c.code) for c in bits) == value:
-        return f"{code} " + " + ".join(c.meaning.get(lang).rstrip(".。") for c in bits)
-    return code
+def _not_listing(target: str, item: Listing, say: Say) -> Finding:
+    """A clear answer that carries codes: an allowlist entry or a reputation level, said as such."""
+    meanings = describe(blocklist_for(item.zone), item.codes, say.lang)
+    return say.finding(
+        "dnsbl",
+        Status.OK,
+        f"{target} @ {item.zone}",
+        "not_listing",
+        " ".join(item.codes),
+        zone=item.zone,
+        meaning=meanings,
+    )
 
 
 def judge_lists(facts: Facts, say: Say) -> list[Finding]:
-    lists = load().blocklists
     out: list[Finding] = []
     unknown: dict[tuple[str, str], list[Listing]] = {}
     by_target: dict[str, list[Listing]] = {}
@@ -48,26 +58,10 @@ def judge_lists(facts: Facts, say: Say) -> list[Finding]:
         for item in listings:
             if item.state == "unknown":
                 unknown.setdefault((item.zone, item.why), []).append(item)
-            if item.state != "listed":
-                continue
-            blocklist = lists.get(item.zone)
-            url = blocklist.delist_url if blocklist and blocklist.delist_url else "-"
-            meanings = "; ".join(meaning(blocklist, c, say.lang) for c in item.codes)
-            evidence = " ".join(item.codes) + (f" TXT: {item.txt}" if item.txt else "")
-            out.append(
-                say.finding(
-                    "dnsbl",
-                    Status.FAIL,
-                    f"{target} @ {item.zone}",
-                    "listed",
-                    evidence,
-                    "dnsbl_delist",
-                    zone=item.zone,
-                    meaning=meanings,
-                    url=url,
-                    target=target,
-                )
-            )
+            elif item.state == "listed":
+                out.append(_listed(target, item, say))
+            elif item.codes:
+                out.append(_not_listing(target, item, say))
         clear = [i.zone for i in listings if i.state == "clear"]
         key = "clear" if len(clear) == len(listings) else "clear_others"
         if clear:
@@ -78,5 +72,6 @@ def judge_lists(facts: Facts, say: Say) -> list[Finding]:
         targets = ", ".join(i.target for i in items)
         codes = " ".join(dict.fromkeys(c for i in items for c in i.codes))
         evidence = f"{targets}: {codes}".rstrip(": ")
-        out.append(say.finding("dnsbl", Status.UNKNOWN, zone, "unknown", evidence, why=why))
+        local_why = say_why(blocklist_for(zone), why, say.lang)
+        out.append(say.finding("dnsbl", Status.UNKNOWN, zone, "unknown", evidence, why=local_why))
     return out

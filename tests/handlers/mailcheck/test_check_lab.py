@@ -147,6 +147,34 @@ async def test_a_listed_mx_and_domain_show_codes_meanings_txt_and_delisting(
     assert result.verdict == Status.FAIL
 
 
+@pytest.mark.parametrize("lang", ["en", "zh-TW"])
+async def test_allowlist_and_reputation_answers_say_what_they_mean_and_list_nothing(
+    settings: HandlerSettings, lang: str
+) -> None:
+    zones = ("list.dnswl.org", "rep.mailspike.net", "zen.spamhaus.org")
+    lists = dataclasses.replace(settings, dnsbl_zones=zones)
+    good = await check("127.0.1.1", lists, lang=lang)
+    found = [f for f in good.findings if f.check == "dnsbl"]
+    assert {f.status for f in found} == {Status.OK}
+    dnswl = next(f for f in found if f.subject == "127.0.1.1 @ list.dnswl.org")
+    rep = next(f for f in found if f.subject == "127.0.1.1 @ rep.mailspike.net")
+    assert (dnswl.evidence, rep.evidence) == ("127.0.3.2", "127.0.0.18")
+    words = {
+        "en": ("email service provider", "H3: good"),
+        "zh-TW": ("電子郵件服務業者", "H3：信譽良好"),
+    }
+    assert words[lang][0] in dnswl.detail and words[lang][1] in rep.detail
+    bad = await check("127.0.1.9", lists, lang=lang)
+    failed = [f for f in bad.findings if f.check == "dnsbl" and f.status == Status.FAIL]
+    assert {f.subject for f in failed} == {
+        "127.0.1.9 @ rep.mailspike.net",
+        "127.0.1.9 @ zen.spamhaus.org",
+    }
+    blocked = next(f for f in bad.findings if f.subject == "list.dnswl.org")
+    assert blocked.status == Status.UNKNOWN and "127.0.0.255" in blocked.evidence
+    assert ("100,000" if lang == "en" else "10 萬次") in blocked.detail
+
+
 async def test_an_ip_gets_reverse_dns_and_blocklists_only(settings: HandlerSettings) -> None:
     result = await check("127.0.1.9", settings, lang="en")
     assert result.kind == "ipv4"

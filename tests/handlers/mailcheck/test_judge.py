@@ -7,17 +7,19 @@ import dns.rdataclass
 import dns.rdatatype
 
 from handlers.dns import Records
+from handlers.dns_udp import Answer
 from handlers.dnsbl import Listing
+from handlers.dnsbl import judge as judge_answer
 from handlers.mailcheck.gather import Facts
 from handlers.mailcheck.judge import first_to_fix, judge
-from handlers.mailcheck.judge.lists import judge_lists, meaning
+from handlers.mailcheck.judge.lists import judge_lists
 from handlers.mailcheck.judge.say import Say
 from handlers.mailcheck.judge.sender import judge_dmarc
 from handlers.mailcheck.judge.transport import judge_mta_sts
 from handlers.mailcheck.mta_sts import PolicyFetch, mx_matches, parse_policy
 from handlers.mailcheck.target import Target
 from handlers.reply import Finding, Status
-from knowledge.model import Blocklist, ListCode, Text
+from knowledge.loader import load
 
 SAY = Say("en")
 
@@ -95,27 +97,50 @@ def test_an_ip_target_is_judged_on_reverse_dns_and_lists_only() -> None:
     assert [(f.check, f.status) for f in found] == [("ptr", Status.FAIL)]
 
 
-def test_bitmask_codes_are_read_bit_by_bit() -> None:
-    surbl = Blocklist(
-        zone="multi.surbl.org",
-        type="domain",
-        operator="SURBL",
-        codes=(
-            ListCode("127.0.0.16", Text("malware", "惡意程式")),
-            ListCode("127.0.0.64", Text("abuse", "濫用")),
-        ),
-        error_codes=(),
-        delist_url="",
-        default=True,
-        description=Text("SURBL", "SURBL"),
-    )
-    assert meaning(surbl, "127.0.0.80", "en") == "127.0.0.80 malware + abuse"
-    assert meaning(surbl, "127.0.0.81", "en") == "127.0.0.81"
+def test_bitmask_codes_are_read_bit_by_bit_in_both_languages() -> None:
+    facts = Facts(Target("spam.example", "domain", "spam.example"))
+    facts.listings = [
+        Listing("spam.example", "multi.surbl.org", "listed", ("127.0.0.80",), "see surbl.org"),
+    ]
+    [en] = judge_lists(facts, SAY)
+    assert en.status == Status.FAIL
+    assert en.detail == "Listed on multi.surbl.org: 127.0.0.80 MW: malware site + ABUSE: spam site."
+    assert "TXT: see surbl.org" in en.evidence
+    assert any("https://www.surbl.org/surbl-analysis" in step for step in en.fix)
+    [zh] = judge_lists(facts, Say("zh-TW"))
+    assert "MW：惡意程式網站 + ABUSE：垃圾信網站" in zh.detail
+
+
+def test_an_allowlist_answer_is_an_ok_finding_that_says_what_it_means() -> None:
+    facts = Facts(Target("192.0.2.1", "ipv4", "192.0.2.1"))
+    facts.listings = [
+        Listing("192.0.2.1", "list.dnswl.org", "clear", ("127.0.3.2",)),
+        Listing("192.0.2.1", "rep.mailspike.net", "clear", ("127.0.0.18",)),
+        Listing("192.0.2.1", "zen.spamhaus.org", "clear"),
+    ]
+    found = judge_lists(facts, Say("zh-TW"))
+    assert {f.status for f in found} == {Status.OK}
+    dnswl = next(f for f in found if f.subject == "192.0.2.1 @ list.dnswl.org")
+    assert dnswl.detail.startswith("不是被列入") and "電子郵件服務業者" in dnswl.detail
+    rep = next(f for f in found if f.subject == "192.0.2.1 @ rep.mailspike.net")
+    assert "H3" in rep.detail and rep.evidence == "127.0.0.18"
+    summary = next(f for f in found if f.subject == "192.0.2.1")
+    assert summary.evidence == "list.dnswl.org, rep.mailspike.net, zen.spamhaus.org"
+
+
+def test_a_listing_on_a_list_without_a_delisting_page_says_so() -> None:
+    facts = Facts(Target("spam.example", "domain", "spam.example"))
+    facts.listings = [
+        Listing("spam.example", "uribl.spameatingmonkey.net", "listed", ("127.0.0.2",)),
+    ]
+    [f] = judge_lists(facts, SAY)
+    assert "no delisting page is known" in f.fix[-1] and "spam-trap" in f.detail
 
 
 def test_refused_answers_are_one_finding_per_list() -> None:
     facts = Facts(Target("192.0.2.1", "ipv4", "192.0.2.1"))
-    why = "127.255.255.254: query via public resolver"
+    zen = load().blocklists["zen.spamhaus.org"]
+    why = judge_answer("192.0.2.1", zen, Answer(0, ("127.255.255.254",)), None).why
     facts.listings = [
         Listing("192.0.2.1", "zen.spamhaus.org", "unknown", ("127.255.255.254",), why=why),
         Listing("192.0.2.2", "zen.spamhaus.org", "unknown", ("127.255.255.254",), why=why),
@@ -123,3 +148,6 @@ def test_refused_answers_are_one_finding_per_list() -> None:
     [f] = judge_lists(facts, SAY)
     assert (f.status, f.subject) == (Status.UNKNOWN, "zen.spamhaus.org")
     assert "192.0.2.1, 192.0.2.2" in f.evidence and "not a listing" in f.detail
+    assert "public/open resolver" in f.detail
+    [zh] = judge_lists(facts, Say("zh-TW"))
+    assert "公共 DNS" in zh.detail and "public/open" not in zh.detail
