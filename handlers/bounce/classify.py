@@ -16,9 +16,7 @@ PRECISE_STATUS = frozenset(
 # phrase reasons that only describe how a refusal was said, not why
 VAGUE_TEXT = frozenset({"systemerror", "networkerror", "expired", "filtered", "onhold"})
 # reasons that cannot be right for a refusal at MAIL FROM / at connection time
-_NOT_SENDER = frozenset(
-    {None, "userunknown", "hostunknown", "filtered", "onhold", "systemerror", "blocked"}
-)
+_NOT_SENDER = frozenset({None, "userunknown", "hostunknown", "filtered", "onhold", "blocked"})
 _NOT_CLIENT = frozenset(
     {
         None,
@@ -158,6 +156,11 @@ def _status_wins(textual: str | None, coded: str) -> bool:
     return textual in VAGUE_TEXT and coded not in ("systemerror", "networkerror", "syntaxerror")
 
 
+def _deferred(found: Found, text: str) -> bool:
+    """Whether the text reports a delay that is still being retried, not a returned message."""
+    return (found.action or "").lower() == "delayed" or "deferred" in text
+
+
 def reason_of(found: Found) -> str:
     """The reason for one recipient; never None (undefined when nothing at all is known)."""
     if found.hint:
@@ -179,8 +182,8 @@ def reason_of(found: Found) -> str:
         strong = False  # X.2.3 (the recipient's limit) and X.3.4 (the system's) say which size
     if coded and textual != coded and not strong and _status_wins(textual, coded):
         reason = coded
-    if reason == "networkerror" and found.whole and "timed out" in text:
-        reason = "expired"  # a whole bounce about timeouts: the queue gave up retrying
+    if reason == "networkerror" and "timed out" in text and not _deferred(found, text):
+        reason = "expired"  # a bounce about timeouts: the queue gave up retrying
     if reason == "hostunknown" and (found.status or "").startswith("4."):
         reason = "networkerror"  # a DNS failure reported as temporary: the lookup, not the name
     stage = found.stage
@@ -203,8 +206,8 @@ def reason_of(found: Found) -> str:
         and (not strong or reason in _NO_MAILBOX_YET)
     ):
         reason = "blocked"  # refused before any address was named: the client itself
-    if reason is None and found.reply_code:
-        reason = rules.reply.get(found.reply_code)
+    if reason in (None, "onhold") and found.reply_code:
+        reason = rules.reply.get(found.reply_code, reason)
     if reason is None and found.recipient and "@" in found.recipient:
         reason = rules.domain.get(found.recipient.rsplit("@", 1)[1].lower())
     if reason is None and action == "delayed":

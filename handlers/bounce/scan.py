@@ -32,6 +32,8 @@ _COPY_MARK_RE = re.compile(
 REPLY_RE = re.compile(
     r"(?<![\d.:/-])([245]\d\d)(?:[ -]|$)(?:\s{0,3}[#(]?([245]\.\d{1,3}\.\d{1,3})\)?)?"
 )
+# the positive replies RFC 5321 defines; any other 2xx number is not an SMTP answer
+_SUCCESS_REPLIES = frozenset({"211", "214", "220", "221", "235", "250", "251", "252"})
 STATUS_RE = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
 _STAGE_RE = re.compile(
     r"(?:in reply to|after|while sending|during|command|>>>)\s{1,12}"
@@ -47,6 +49,11 @@ _STAGE_CUES = (
     ("did not like our rcpt", "RCPT"),
     ("did not like our final data", "DATA"),
 )
+# `>>> RCPT To:<a@b>` / `<<< 550 ...`: the last command sent before a refusal in a transcript
+_TRANSCRIPT_RE = re.compile(
+    r"\b(rcpt to|mail from|data|ehlo|helo)\b[^<]{0,20}(?:<[^<>]{0,320}>)?[^<]{0,20}<<<\s{0,3}[45]\d\d"
+)
+_COMMANDS = {"rcpt to": "RCPT", "mail from": "MAIL", "data": "DATA", "ehlo": "HELO", "helo": "HELO"}
 # (keyword that must occur, pattern) on lower-case text, most telling first
 _HOST_RES = (
     ("host", re.compile(r"\bhost\s{1,3}([a-z0-9._-]{1,253})\s{0,3}\[[0-9a-f.:]{2,45}\]")),
@@ -108,6 +115,12 @@ def codes(text: str) -> tuple[str | None, str | None]:
     """The first SMTP reply code and enhanced status code in `text` (either may be None)."""
     reply = status = None
     m = REPLY_RE.search(text)
+    if m and m.group(1)[0] == "2":
+        # a banner (`220-laposte 421 ...`) or a program's exit status (`255 ...`) before the
+        # refusal: the first 4xx/5xx reply is the answer, if there is one
+        failure = next((x for x in REPLY_RE.finditer(text, m.end()) if x.group(1)[0] != "2"), None)
+        if failure or m.group(1) not in _SUCCESS_REPLIES:
+            m = failure
     if m:
         reply = m.group(1)
         status = m.group(2)
@@ -147,6 +160,10 @@ def stage(text: str) -> str | None:
             "starttls": "STARTTLS",
             "auth": "AUTH",
         }[word]
+    if found is None and "<<<" in low:
+        t = _TRANSCRIPT_RE.search(low)
+        if t:  # a pasted transcript without its `>>>`: the command just before the refusal
+            found = _COMMANDS[t.group(1)]
     return found
 
 
