@@ -159,6 +159,7 @@ class Settings:
     watch: tuple[str, ...] = ()
     monitor_interval: float = 900.0
     monitor_enabled: bool = True
+    alert_max_refusals: int = 5
     smtp_probe: bool = False
     probe_allow: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     probe_helo: str = "mailtriage.invalid"

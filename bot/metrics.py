@@ -36,6 +36,20 @@ ALERTS_PENDING = Gauge(
     "Alerts in the outbox not yet accepted by a chat.",
     registry=REGISTRY,
 )
+ALERTS_FAILED = Counter(
+    "mailtriage_alerts_failed_total",
+    "Alerts given up on: the chat kept refusing them (reason=refused), or their list was dropped"
+    " from the settings before they went out (reason=list_dropped).",
+    ["destination", "reason"],
+    registry=REGISTRY,
+)
+ALERTS_IN_DOUBT = Counter(
+    "mailtriage_alerts_in_doubt_total",
+    "Alerts whose poster died between the chat call and recording it, by what the chat said"
+    " (found: it had the alert; missing: it had not; unknown: it cannot tell, so posted again).",
+    ["destination", "outcome"],
+    registry=REGISTRY,
+)
 CHAT_ERRORS = Counter(
     "mailtriage_chat_api_errors_total",
     "Failed calls to a chat platform's API.",

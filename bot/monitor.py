@@ -1,10 +1,11 @@
-"""The monitor's runtime: sweeps on a schedule under a leader lease, and the alert outbox delivery.
+"""The monitor's runtime: sweeps on a schedule under a leader lease, then the alert outbox delivery.
 
 Exactly one replica sweeps and delivers: the holder of the `monitor` lease, renewed every tick; a
 replica that dies stops renewing and another takes over when the lease expires. Alerts are queued
 in the outbox (one row per alert and destination, stable keys) before the new listing state is
-stored, and marked sent only once the chat accepted them; a failed post is retried with
-exponential backoff. Judging what changed is handlers.monitor's job.
+stored; bot.delivery posts them. State on lists dropped from the settings is forgotten, their
+queued alerts cancelled and their incident threads closed, all without a word to the chat.
+Judging what changed is handlers.monitor's job.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from collections.abc import Callable, Sequence
 
 from bot.adapters import AlertTarget
 from bot.config import ConfigError
-from bot.metrics import ALERTS_PENDING, ALERTS_SENT, CHAT_ERRORS
+from bot.delivery import POST_TIMEOUT, Delivery, backoff
+from bot.metrics import ALERTS_FAILED
 from bot.runtime import Runtime
 from handlers.errors import UsageError
-from handlers.monitor.alerts import Alert, render_alert
+from handlers.monitor.alerts import Alert
 from handlers.monitor.judge import UNREACHABLE_AFTER
 from handlers.monitor.sweep import ListChecker, sweep
 from handlers.monitor.targets import Target, canonical_targets
@@ -29,17 +31,11 @@ from handlers.store import WatchEntry
 
 log = logging.getLogger("mailtriage.monitor")
 
+__all__ = ["LEASE", "Monitor", "backoff"]
+
 LEASE = "monitor"
 TICK = 30.0  # seconds between lease renewals and outbox deliveries
 JITTER = 0.1  # up to this fraction of the interval is added to each wait between sweeps
-POST_TIMEOUT = 30.0
-BACKOFF_FIRST, BACKOFF_MAX = 30.0, 3600.0
-PENDING = 1e18  # outbox_due(..., PENDING) lists every unsent alert, due or not, oldest first
-
-
-def backoff(attempts: int) -> float:
-    """Seconds before retrying an alert that failed `attempts` times before this failure."""
-    return float(min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** min(attempts, 20)))
 
 
 class Monitor:
@@ -65,6 +61,19 @@ class Monitor:
         self.lease_ttl = max(90.0, 3 * self.tick)
         self.unreachable_after = max(UNREACHABLE_AFTER, 3 * self.interval)
         self._checker = checker
+        if runtime.settings.alert_max_refusals < 1:
+            raise ConfigError("MAILTRIAGE_ALERT_MAX_REFUSALS: expected 1 or more")
+        # a claim older than a lease term and a post's time limit: its poster is gone or lost
+        # the lease, and no post of its can still be under way
+        self.delivery = Delivery(
+            runtime.store,
+            self.adapters,
+            lang=runtime.settings.lang,
+            holder=holder,
+            clock=clock,
+            max_refusals=runtime.settings.alert_max_refusals,
+            settle=self.lease_ttl + POST_TIMEOUT,
+        )
         try:
             self.config_targets: list[Target] = canonical_targets(
                 runtime.settings.watch, runtime.settings.lang
@@ -123,44 +132,35 @@ class Monitor:
                 )
         for state in judged.writes:
             await store.listing_put(state)
+        if judged.dropped:
+            await self.forget_lists(judged.dropped)
         if judged.alerts:
             log.info("sweep raised alerts", extra={"alerts": len(judged.alerts)})
         return judged.alerts
 
-    async def deliver_due(self, stop: asyncio.Event | None = None) -> int:
-        """Post every due alert; returns how many a chat accepted. A failing chat waits (backoff).
+    async def forget_lists(self, zones: set[str]) -> None:
+        """Lists dropped from the settings: forget their state and alerts (queued ones are
+        cancelled) and close their incident threads, quietly: the list went away, no listing
+        ended. Configured again, a list starts afresh."""
+        store = self.runtime.store
+        states = await store.listing_forget_zones(zones)
+        cancelled = await store.outbox_forget_zones(zones)
+        for item in cancelled:
+            ALERTS_FAILED.labels(item.destination, "list_dropped").inc()
+        threads = await store.thread_close_zones(zones)
+        log.info(
+            "forgot the state of lists no longer configured",
+            extra={
+                "zones": ",".join(sorted(zones)),
+                "states": states,
+                "alerts_cancelled": len(cancelled),
+                "threads_closed": threads,
+            },
+        )
 
-        With `stop` set, no further alert is started: what is left stays in the outbox.
-        """
-        store, lang, sent = self.runtime.store, self.runtime.settings.lang, 0
-        for adapter in self.adapters:
-            dest = adapter.name
-            for item in await store.outbox_due(dest, PENDING):
-                if (stop is not None and stop.is_set()) or item.next_at > self.clock():
-                    break  # stopping, or an earlier alert awaits its retry: keep the order
-                alert = Alert.from_payload(item.payload)
-                thread = None
-                if alert.kind != "listed":  # a new listing starts a new thread
-                    thread = await store.thread_get(dest, item.incident)
-                try:
-                    async with asyncio.timeout(POST_TIMEOUT):
-                        ref = await adapter.post_alert(render_alert(alert, lang), thread)
-                except Exception as exc:
-                    CHAT_ERRORS.labels(dest).inc()
-                    retry_at = self.clock() + backoff(item.attempts)
-                    await store.outbox_retry(item.id, retry_at, f"{type(exc).__name__}: {exc}")
-                    log.warning(
-                        "alert not delivered, will retry",
-                        extra={"destination": dest, "attempts": item.attempts + 1},
-                    )
-                    break
-                await store.outbox_sent(item.id, self.clock())
-                if thread is None:
-                    await store.thread_put(dest, item.incident, ref)
-                ALERTS_SENT.labels(dest).inc()
-                sent += 1
-        ALERTS_PENDING.set(await store.outbox_pending())
-        return sent
+    async def deliver_due(self, stop: asyncio.Event | None = None) -> int:
+        """Post every due alert (see bot.delivery); returns how many reached a chat."""
+        return await self.delivery.deliver_due(stop)
 
     async def lead(self) -> bool:
         """Take or renew the leader lease; True while this replica is the one that sweeps."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -32,6 +33,9 @@ class ListingState:
 
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
+    """One alert for one destination. Open while neither sent nor failed; `claim` is set while a
+    post is under way, and left set by a poster that died before it could record the outcome."""
+
     id: int
     key: str
     destination: str
@@ -40,6 +44,12 @@ class OutboxItem:
     attempts: int
     next_at: float
     created_at: float
+    refusals: int = 0  # failures the chat gave as final (archived channel, bot removed...)
+    claim: str | None = None
+    claimed_at: float | None = None
+    sent_at: float | None = None
+    failed_at: float | None = None
+    last_error: str | None = None
 
 
 class Store(Protocol):
@@ -65,6 +75,7 @@ class Store(Protocol):
     async def listing_get(self, target: str, zone: str) -> ListingState | None: ...
     async def listing_put(self, state: ListingState) -> None: ...
     async def listing_all(self) -> list[ListingState]: ...
+    async def listing_forget_zones(self, zones: Collection[str]) -> int: ...
 
     # alert outbox
     async def outbox_add(
@@ -73,16 +84,45 @@ class Store(Protocol):
         """Queue an alert once per `key` and destination; False when it was queued before."""
         ...
 
-    async def outbox_due(
-        self, destination: str, now: float, limit: int = 50
-    ) -> list[OutboxItem]: ...
-    async def outbox_sent(self, item_id: int, now: float) -> None: ...
-    async def outbox_retry(self, item_id: int, next_at: float, error: str) -> None: ...
-    async def outbox_pending(self) -> int: ...
+    async def outbox_due(self, destination: str, now: float, limit: int = 50) -> list[OutboxItem]:
+        """Open items due by `now`, oldest first."""
+        ...
+
+    async def outbox_get(self, key: str, destination: str) -> OutboxItem | None: ...
+    async def outbox_claim(
+        self, item_id: int, claim: str, now: float, previous: str | None = None
+    ) -> bool:
+        """Mark an open item as being posted by `claim`; False when its claim is not `previous`."""
+        ...
+
+    async def outbox_sent(self, item_id: int, now: float, claim: str | None = None) -> bool: ...
+    async def outbox_retry(
+        self,
+        item_id: int,
+        next_at: float,
+        error: str,
+        *,
+        refused: bool = False,
+        claim: str | None = None,
+        keep_claim: bool = False,
+    ) -> bool: ...
+    async def outbox_fail(
+        self, item_id: int, now: float, error: str, claim: str | None = None
+    ) -> bool: ...
+    async def outbox_forget_zones(self, zones: Collection[str]) -> list[OutboxItem]:
+        """Delete the unclaimed items of incidents on `zones`; returns those never sent."""
+        ...
+
+    async def outbox_pending(self) -> int:
+        """Open items (neither sent nor failed)."""
+        ...
 
     # one chat message per incident, so follow-ups go in its thread
     async def thread_get(self, destination: str, incident: str) -> str | None: ...
     async def thread_put(self, destination: str, incident: str, ref: str) -> None: ...
+    async def thread_close_zones(self, zones: Collection[str]) -> int:
+        """Forget the threads of incidents (`target|zone`) on `zones`: nothing follows up in them."""
+        ...
 
     # leadership among replicas (only one runs the monitor sweep)
     async def lease_acquire(self, name: str, holder: str, ttl: float, now: float) -> bool: ...

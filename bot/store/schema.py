@@ -1,6 +1,8 @@
 """The database schema as numbered migrations; SQLite and PostgreSQL run the same statements.
 
-`{serial}` stands for an auto-numbered primary key, the one spelling the two differ on.
+`{serial}` stands for an auto-numbered primary key, the one spelling the two differ on. A database
+records the last migration it ran and runs the later ones when opened, so a new migration is a new
+tuple at the end: never edit one that has shipped.
 """
 
 from __future__ import annotations
@@ -28,5 +30,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         " ref TEXT NOT NULL, PRIMARY KEY (destination, incident))",
         "CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL,"
         " expires DOUBLE PRECISION NOT NULL)",
+    ),
+    # 2: an outbox row is claimed before its post (in doubt if the poster died before marking it)
+    # and can end as failed (a chat kept refusing it, or its list was dropped from the settings)
+    (
+        "ALTER TABLE outbox ADD COLUMN refusals INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE outbox ADD COLUMN claim TEXT",
+        "ALTER TABLE outbox ADD COLUMN claimed_at DOUBLE PRECISION",
+        "ALTER TABLE outbox ADD COLUMN failed_at DOUBLE PRECISION",
     ),
 )

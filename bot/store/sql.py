@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
-import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, Protocol
 
+from bot.store.outbox import SqlOutbox
 from bot.store.schema import MIGRATIONS
-from handlers.store import ListingState, OutboxItem, WatchEntry
+from handlers.store import ListingState, WatchEntry
 
 Row = tuple[Any, ...]
 
@@ -33,8 +33,10 @@ class Driver(Protocol):
     async def close(self) -> None: ...
 
 
-class SqlStore:
-    """Implements handlers.store.Store on any Driver."""
+class SqlStore(SqlOutbox):
+    """Implements handlers.store.Store on any Driver (the outbox part in bot.store.outbox)."""
+
+    driver: Driver
 
     def __init__(self, driver: Driver) -> None:
         self.driver = driver
@@ -133,62 +135,13 @@ class SqlStore:
         )
         return [_listing(r) for r in rows]
 
-    async def outbox_add(
-        self, key: str, destination: str, incident: str, payload: dict[str, Any], now: float
-    ) -> bool:
-        added = await self.driver.execute(
-            "INSERT INTO outbox (key, destination, incident, payload, attempts, next_at, created_at)"
-            " VALUES (?, ?, ?, ?, 0, ?, ?) ON CONFLICT (key, destination) DO NOTHING",
-            (key, destination, incident, json.dumps(payload, ensure_ascii=False), now, now),
-        )
-        return added == 1
-
-    async def outbox_due(self, destination: str, now: float, limit: int = 50) -> list[OutboxItem]:
-        rows = await self.driver.fetch(
-            "SELECT id, key, destination, incident, payload, attempts, next_at, created_at"
-            " FROM outbox WHERE destination = ? AND sent_at IS NULL AND next_at <= ?"
-            " ORDER BY id LIMIT ?",
-            (destination, now, limit),
-        )
-        return [
-            OutboxItem(
-                int(r[0]),
-                str(r[1]),
-                str(r[2]),
-                str(r[3]),
-                json.loads(r[4]),
-                int(r[5]),
-                float(r[6]),
-                float(r[7]),
-            )
-            for r in rows
-        ]
-
-    async def outbox_sent(self, item_id: int, now: float) -> None:
-        await self.driver.execute("UPDATE outbox SET sent_at = ? WHERE id = ?", (now, item_id))
-
-    async def outbox_retry(self, item_id: int, next_at: float, error: str) -> None:
-        await self.driver.execute(
-            "UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?",
-            (next_at, error[:500], item_id),
-        )
-
-    async def outbox_pending(self) -> int:
-        rows = await self.driver.fetch("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL")
-        return int(rows[0][0])
-
-    async def thread_get(self, destination: str, incident: str) -> str | None:
-        rows = await self.driver.fetch(
-            "SELECT ref FROM threads WHERE destination = ? AND incident = ?",
-            (destination, incident),
-        )
-        return str(rows[0][0]) if rows else None
-
-    async def thread_put(self, destination: str, incident: str, ref: str) -> None:
-        await self.driver.execute(
-            "INSERT INTO threads (destination, incident, ref) VALUES (?, ?, ?)"
-            " ON CONFLICT (destination, incident) DO UPDATE SET ref = excluded.ref",
-            (destination, incident, ref),
+    async def listing_forget_zones(self, zones: Collection[str]) -> int:
+        """Delete the state of every target on `zones` (lists no longer configured)."""
+        names = sorted(zones)
+        if not names:
+            return 0
+        return await self.driver.execute(
+            f"DELETE FROM listing WHERE zone IN ({', '.join('?' * len(names))})", names
         )
 
     async def lease_acquire(self, name: str, holder: str, ttl: float, now: float) -> bool:

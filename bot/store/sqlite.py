@@ -40,6 +40,9 @@ class SqliteDriver:
         c = self._conn
         c.execute("BEGIN IMMEDIATE")
         try:
+            if int(c.execute("PRAGMA user_version").fetchone()[0]) >= version:
+                c.execute("COMMIT")  # another process migrated while we waited for the lock
+                return
             for s in statements:
                 c.execute(s.replace("{serial}", "INTEGER PRIMARY KEY"))
             c.execute(f"PRAGMA user_version = {int(version)}")

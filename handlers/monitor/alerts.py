@@ -142,5 +142,5 @@ def render_alert(alert: Alert, lang: str) -> Reply:
         references=references,
         lang=lang,
         kind=Kind.ALERT,
-        data={"alert": alert.as_json()},
+        data={"alert": alert.as_json(), "key": alert.key},  # the key lets a chat find it again
     )

@@ -50,11 +50,13 @@ class Health(Protocol):
 
 @dataclass
 class Judgement:
-    """What a sweep decided: alerts to queue first, then the states to store."""
+    """What a sweep decided: alerts to queue first, then the states to store; last, the lists
+    dropped from the settings, whose state is forgotten without an alert."""
 
     alerts: list[Alert] = field(default_factory=list)
     writes: list[ListingState] = field(default_factory=list)
     broken: set[str] = field(default_factory=set)
+    dropped: set[str] = field(default_factory=set)
 
 
 def _txt(value: str | Sequence[str]) -> str:

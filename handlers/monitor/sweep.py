@@ -2,6 +2,8 @@
 
 The sweep only reads the store; the caller queues the alerts (outbox) before storing the new
 states, so a crash in between repeats the same alerts with the same keys and sends none twice.
+Stored state on a list that is no longer configured is reported as dropped, never as a change:
+the list went away, the listing did not.
 """
 
 from __future__ import annotations
@@ -101,6 +103,7 @@ async def sweep(
         alerts=[*health.alerts, *judged.alerts],
         writes=[*health.writes, *judged.writes],
         broken=health.broken,
+        dropped={zone for _, zone in previous} - set(lists),
     )
 
 

@@ -8,54 +8,30 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bot.config import ConfigError, load_settings
+from bot.metrics import REGISTRY
 from bot.monitor import Monitor, backoff
 from bot.runtime import Runtime
-from handlers.dnsbl import Listing, ZoneHealth, zones_for
+from handlers.dnsbl import zones_for
 from handlers.monitor.alerts import WHOLE_LIST
 from handlers.monitor.sweep import sweep
-from handlers.reply import Reply
 from handlers.store import WatchEntry
-from knowledge.model import Blocklist
+from tests.bot.monitor_rig import Chat, Clock, FakeLists, quiet_settings
 from tests.lab.dns import DnsLab
 
 ROOT = Path(__file__).resolve().parents[2]
 LISTED = "127.0.1.9"  # on zen.spamhaus.org (XBL, 127.0.0.4) in the lab
 FLIP_ZONE = "bl4.dnsbl.lab.test"  # a lab list whose entries the tests change
+KEPT, DROPPED = "bl1.dnsbl.lab.test", "bl2.dnsbl.lab.test"
 
 
-class Chat:
-    """An alert channel that records posts and can be down on demand."""
-
-    def __init__(self, name: str = "chat") -> None:
-        self.name = name
-        self.down = False
-        self.posts: list[tuple[Reply, str | None]] = []
-
-    async def post_alert(self, reply: Reply, thread_ref: str | None) -> str:
-        if self.down:
-            raise ConnectionError("chat API down (HTTP 503)")
-        self.posts.append((reply, thread_ref))
-        return f"msg-{len(self.posts)}"
-
-    def kinds(self) -> list[tuple[str, str, str]]:
-        return [
-            (r.data["alert"]["kind"], r.data["alert"]["target"], r.data["alert"]["zone"])
-            for r, _ in self.posts
-        ]
-
-
-class Clock:
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+def counted(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
 def env(lab: DnsLab, db: str, zones: str, watch: str) -> dict[str, str]:
@@ -79,11 +55,16 @@ async def monitors() -> AsyncIterator[list[Monitor]]:
 
 
 async def open_monitor(
-    opened: list[Monitor], values: dict[str, str], chat: Chat, clock: Clock, holder: str = "a"
+    opened: list[Monitor],
+    values: dict[str, str],
+    chat: Chat,
+    clock: Clock,
+    holder: str = "a",
+    checker: FakeLists | None = None,
 ) -> Monitor:
     runtime = await Runtime.open(load_settings(environ=values))
     try:
-        monitor = Monitor(runtime, [chat], holder=holder, clock=clock)
+        monitor = Monitor(runtime, [chat], holder=holder, clock=clock, checker=checker)
     except BaseException:
         await runtime.close()
         raise
@@ -256,33 +237,6 @@ def test_two_monitor_processes_on_one_postgresql_raise_one_alert(
     assert [(a["kind"], a["target"]) for a in alerts] == [("listed", LISTED)]
 
 
-class FakeLists:
-    """A DNSBL engine stand-in for the runtime tests that need no DNS: `listed` is the truth."""
-
-    def __init__(self, listed: set[str]) -> None:
-        self.listed = listed
-
-    async def lookup(self, targets: Sequence[str], zones: Sequence[Blocklist]) -> list[Listing]:
-        return [
-            Listing(t, z.zone, "listed", ("127.0.0.2",), "lab")
-            if t in self.listed
-            else Listing(t, z.zone, "clear")
-            for t in targets
-            for z in zones
-        ]
-
-    async def health(self, zones: Sequence[Blocklist]) -> list[ZoneHealth]:
-        return [ZoneHealth(z.zone, True) for z in zones]
-
-
-def quiet_settings(tmp_path: Path, **more: str) -> dict[str, str]:
-    return {
-        "MAILTRIAGE_DB": f"sqlite:///{tmp_path / 'm.db'}",
-        "MAILTRIAGE_DNSBL_ZONES": "bl1.dnsbl.lab.test",
-        **more,
-    }
-
-
 async def test_a_chat_that_is_down_holds_back_neither_the_other_chat_nor_its_own_order(
     tmp_path: Path,
 ) -> None:
@@ -412,3 +366,66 @@ async def test_a_bad_watch_entry_in_the_configuration_is_named(
 def test_retries_back_off_exponentially_up_to_an_hour() -> None:
     assert [backoff(n) for n in range(3)] == [30.0, 60.0, 120.0]
     assert backoff(50) == 3600.0
+
+
+async def test_a_list_dropped_from_the_settings_is_forgotten_without_a_word(
+    tmp_path: Path, monitors: list[Monitor]
+) -> None:
+    clock, chat = Clock(), Chat()
+    both = quiet_settings(
+        tmp_path, MAILTRIAGE_WATCH="192.0.2.1", MAILTRIAGE_DNSBL_ZONES=f"{KEPT},{DROPPED}"
+    )
+    first = await open_monitor(monitors, both, chat, clock, checker=FakeLists({"192.0.2.1"}))
+    assert {a.zone for a in await first.run_once() or []} == {KEPT, DROPPED}
+    assert len(chat.posts) == 2
+    store = first.runtime.store
+    assert await store.thread_get("chat", f"192.0.2.1|{DROPPED}") is not None
+
+    # restarted with one list fewer; the address is delisted everywhere at the same time
+    clock.now += 900
+    one = await open_monitor(
+        monitors, {**both, "MAILTRIAGE_DNSBL_ZONES": KEPT}, chat, clock, checker=FakeLists(set())
+    )
+    assert [(a.kind, a.zone) for a in await one.run_once() or []] == [("delisted", KEPT)]
+    assert chat.kinds()[2:] == [("delisted", "192.0.2.1", KEPT)]
+    assert {s.zone for s in await store.listing_all()} == {KEPT}
+    assert await store.thread_get("chat", f"192.0.2.1|{DROPPED}") is None
+    assert await store.thread_get("chat", f"192.0.2.1|{KEPT}") == "msg-1"
+
+    # configured again, the list starts afresh: a listing there is a new incident
+    clock.now += 900
+    again = await open_monitor(monitors, both, chat, clock, checker=FakeLists({"192.0.2.1"}))
+    assert {(a.kind, a.zone) for a in await again.run_once() or []} == {
+        ("listed", KEPT),
+        ("listed", DROPPED),
+    }
+    assert [ref for _, ref in chat.posts[3:]] == [None, None]
+
+
+async def test_queued_alerts_of_a_dropped_list_are_cancelled(
+    tmp_path: Path, monitors: list[Monitor]
+) -> None:
+    clock, chat = Clock(), Chat()
+    both = quiet_settings(
+        tmp_path, MAILTRIAGE_WATCH="192.0.2.1", MAILTRIAGE_DNSBL_ZONES=f"{KEPT},{DROPPED}"
+    )
+    chat.down = True
+    first = await open_monitor(monitors, both, chat, clock, checker=FakeLists({"192.0.2.1"}))
+    assert len(await first.run_once() or []) == 2
+    dropped = counted("mailtriage_alerts_failed_total", destination="chat", reason="list_dropped")
+    chat.down = False
+    clock.now += 900
+    one = await open_monitor(
+        monitors,
+        {**both, "MAILTRIAGE_DNSBL_ZONES": KEPT},
+        chat,
+        clock,
+        checker=FakeLists({"192.0.2.1"}),
+    )
+    assert await one.run_once() == []
+    assert chat.kinds() == [("listed", "192.0.2.1", KEPT)]
+    assert await one.runtime.store.outbox_pending() == 0
+    assert (
+        counted("mailtriage_alerts_failed_total", destination="chat", reason="list_dropped")
+        == dropped + 1
+    )

@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 from bot.store import StoreError, open_store
+from bot.store.postgres import PostgresDriver
+from bot.store.schema import MIGRATIONS
 from bot.store.sql import SqlStore
+from bot.store.sqlite import SqliteDriver
 from handlers.store import ListingState, WatchEntry
 
 
@@ -198,3 +201,174 @@ async def test_a_postgresql_store_reconnects_after_the_server_dropped_it(
         assert await st.get_lang("slack", "U1") == "zh-TW"  # the next one reconnects
     finally:
         await st.close()
+
+
+# --- the outbox's claims and outcomes ------------------------------------------------------------
+
+
+async def test_a_claimed_alert_is_marked_only_by_its_claim(st: SqlStore) -> None:
+    await st.outbox_add("k1", "slack", "192.0.2.7|zen.example", {"n": 1}, 100.0)
+    (item,) = await st.outbox_due("slack", 100.0)
+    assert await st.outbox_claim(item.id, "a/1", 101.0)
+    assert not await st.outbox_claim(item.id, "b/1", 102.0)  # claimed already
+    claimed = await st.outbox_get("k1", "slack")
+    assert claimed is not None and (claimed.claim, claimed.claimed_at) == ("a/1", 101.0)
+    assert not await st.outbox_sent(item.id, 103.0, "b/1")
+    assert await st.outbox_sent(item.id, 103.0, "a/1")
+    sent = await st.outbox_get("k1", "slack")
+    assert sent is not None and (sent.sent_at, sent.claim) == (103.0, None)
+    assert not await st.outbox_claim(item.id, "a/2", 104.0)  # sent: never claimed again
+
+
+async def test_a_claim_taken_over_shuts_out_its_old_holder(st: SqlStore) -> None:
+    await st.outbox_add("k1", "slack", "inc|zen.example", {}, 100.0)
+    (item,) = await st.outbox_due("slack", 100.0)
+    assert await st.outbox_claim(item.id, "dead/1", 100.0)
+    assert not await st.outbox_claim(item.id, "new/1", 300.0)  # only with the claim it replaces
+    assert await st.outbox_claim(item.id, "new/1", 300.0, previous="dead/1")
+    # the old holder wakes up: neither its success nor its failure is written
+    assert not await st.outbox_sent(item.id, 301.0, "dead/1")
+    assert not await st.outbox_retry(item.id, 400.0, "timeout", claim="dead/1")
+    assert not await st.outbox_fail(item.id, 301.0, "refused", "dead/1")
+    assert await st.outbox_retry(item.id, 400.0, "HTTP 503", claim="new/1")
+    retried = await st.outbox_get("k1", "slack")
+    assert retried is not None
+    assert (retried.claim, retried.attempts, retried.refusals, retried.next_at) == (
+        None,
+        1,
+        0,
+        400.0,
+    )
+
+
+async def test_a_retry_may_keep_the_claim_and_counts_refusals_apart(st: SqlStore) -> None:
+    await st.outbox_add("k1", "telegram", "inc|zen.example", {}, 100.0)
+    (item,) = await st.outbox_due("telegram", 100.0)
+    await st.outbox_claim(item.id, "a/1", 100.0)
+    assert await st.outbox_retry(item.id, 130.0, "x" * 900, claim="a/1", keep_claim=True)
+    kept = await st.outbox_get("k1", "telegram")
+    assert kept is not None and kept.claim == "a/1" and len(kept.last_error or "") == 500
+    assert await st.outbox_retry(item.id, 190.0, "Forbidden", refused=True, claim="a/1")
+    again = await st.outbox_get("k1", "telegram")
+    assert again is not None and (again.attempts, again.refusals, again.claim) == (2, 1, None)
+
+
+async def test_a_failed_alert_is_closed_and_no_longer_pending(st: SqlStore) -> None:
+    await st.outbox_add("k1", "slack", "inc|zen.example", {}, 100.0)
+    await st.outbox_add("k2", "slack", "inc|zen.example", {}, 101.0)
+    first, _ = await st.outbox_due("slack", 200.0)
+    await st.outbox_claim(first.id, "a/1", 150.0)
+    assert await st.outbox_fail(first.id, 160.0, "SlackApiError: is_archived", "a/1")
+    failed = await st.outbox_get("k1", "slack")
+    assert failed is not None
+    assert (failed.failed_at, failed.last_error, failed.refusals, failed.claim) == (
+        160.0,
+        "SlackApiError: is_archived",
+        1,
+        None,
+    )
+    assert [i.key for i in await st.outbox_due("slack", 1e18)] == ["k2"]
+    assert await st.outbox_pending() == 1
+    assert not await st.outbox_sent(first.id, 170.0)  # closed for good
+    assert not await st.outbox_add("k1", "slack", "inc|zen.example", {}, 200.0)
+
+
+# --- lists dropped from the settings -------------------------------------------------------------
+
+
+async def test_forgetting_a_list_drops_its_state_threads_and_alerts_but_the_one_in_flight(
+    st: SqlStore,
+) -> None:
+    for zone in ("kept.example", "dropped.example"):
+        await st.listing_put(ListingState("192.0.2.7", zone, "listed", ("127.0.0.2",), "", 1, 1))
+        await st.listing_put(ListingState("*", zone, "unknown", (), "", 1, 1, 1.0, True))
+        await st.thread_put("slack", f"192.0.2.7|{zone}", f"ts-{zone}")
+        await st.outbox_add(f"sent|{zone}", "slack", f"192.0.2.7|{zone}", {}, 1.0)
+        await st.outbox_add(f"open|{zone}", "slack", f"192.0.2.7|{zone}", {}, 2.0)
+        await st.outbox_add(f"busy|{zone}", "slack", f"192.0.2.8|{zone}", {}, 3.0)
+    for item in await st.outbox_due("slack", 10.0):
+        if item.key.startswith("sent|"):
+            await st.outbox_sent(item.id, 5.0)
+        if item.key.startswith("busy|"):
+            await st.outbox_claim(item.id, "a/1", 5.0)
+    assert await st.listing_forget_zones({"dropped.example"}) == 2
+    cancelled = await st.outbox_forget_zones({"dropped.example"})
+    assert await st.thread_close_zones({"dropped.example"}) == 1
+    assert [i.key for i in cancelled] == ["open|dropped.example"]
+    assert {(s.target, s.zone) for s in await st.listing_all()} == {
+        ("*", "kept.example"),
+        ("192.0.2.7", "kept.example"),
+    }
+    assert await st.thread_get("slack", "192.0.2.7|dropped.example") is None
+    assert await st.thread_get("slack", "192.0.2.7|kept.example") == "ts-kept.example"
+    left = [i.key for i in await st.outbox_due("slack", 1e18)]
+    assert left == ["open|kept.example", "busy|kept.example", "busy|dropped.example"]
+    # a list configured again alerts afresh: its old keys are free
+    assert await st.outbox_add("sent|dropped.example", "slack", "192.0.2.7|x", {}, 9.0)
+
+
+# --- upgrading a database of the previous version in place --------------------------------------
+
+
+async def _version_1_database(url: str) -> None:
+    """A database as the previous release left it: migration 1 only, with data in every table."""
+    driver: SqliteDriver | PostgresDriver
+    if url.startswith("sqlite:"):
+        driver = SqliteDriver(url.removeprefix("sqlite:///"))
+    else:
+        driver = await PostgresDriver.connect(url)
+    try:
+        assert await driver.version() == 0
+        await driver.script(MIGRATIONS[0], 1)
+        await driver.execute(
+            "INSERT INTO outbox (key, destination, incident, payload, attempts, next_at,"
+            " created_at, sent_at, last_error) VALUES"
+            " ('old-sent', 'slack', '192.0.2.7|zen.example', '{\"n\": 1}', 0, 10, 10, 11, NULL),"
+            " ('old-open', 'slack', '192.0.2.7|zen.example', '{\"n\": 2}', 3, 20, 12, NULL,"
+            " 'ConnectionError: 503')"
+        )
+        await driver.execute(
+            "INSERT INTO listing (target, zone, state, codes, txt, since, checked_at)"
+            " VALUES ('192.0.2.7', 'zen.example', 'listed', '127.0.0.2', 'why', 5, 6)"
+        )
+        await driver.execute(
+            "INSERT INTO threads (destination, incident, ref)"
+            " VALUES ('slack', '192.0.2.7|zen.example', 'ts1')"
+        )
+    finally:
+        await driver.close()
+
+
+async def test_a_database_of_the_previous_version_is_upgraded_in_place(db_url: str) -> None:
+    await _version_1_database(db_url)
+    st = await open_store(db_url)
+    try:
+        assert await st.driver.version() == len(MIGRATIONS)
+        (old,) = await st.outbox_due("slack", 1e18)
+        assert (old.key, old.payload, old.attempts, old.last_error) == (
+            "old-open",
+            {"n": 2},
+            3,
+            "ConnectionError: 503",
+        )
+        assert (old.refusals, old.claim, old.claimed_at, old.failed_at) == (0, None, None, None)
+        assert await st.outbox_pending() == 1
+        assert await st.outbox_claim(old.id, "a/1", 30.0)
+        assert await st.outbox_retry(old.id, 60.0, "Forbidden", refused=True, claim="a/1")
+        sent = await st.outbox_get("old-sent", "slack")
+        assert sent is not None and sent.sent_at == 11.0
+        assert await st.listing_get("192.0.2.7", "zen.example") is not None
+        assert await st.thread_get("slack", "192.0.2.7|zen.example") == "ts1"
+    finally:
+        await st.close()
+
+
+async def test_two_replicas_upgrading_one_database_at_once_both_open_it(db_url: str) -> None:
+    await _version_1_database(db_url)
+    stores = await asyncio.gather(*(open_store(db_url) for _ in range(3)))
+    try:
+        assert {await s.driver.version() for s in stores} == {len(MIGRATIONS)}
+        assert await stores[0].outbox_pending() == 1
+    finally:
+        for s in stores:
+            await s.close()
