@@ -1,0 +1,134 @@
+"""The rules that turn stage, status code and provider codes into a reason (general, not per file)."""
+
+from __future__ import annotations
+
+import pytest
+
+from handlers.bounce import classify_text
+
+
+def _dsn(diagnostic: str, status: str, diagnostic_type: str = "smtp") -> str:
+    return (
+        "From: MAILER-DAEMON@mx.sender.example\n"
+        "To: alice@sender.example\n"
+        "Subject: Undelivered Mail Returned to Sender\n"
+        "MIME-Version: 1.0\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\n'
+        "\n--B\nContent-Type: text/plain\n\nYour message could not be delivered.\n"
+        "\n--B\nContent-Type: message/delivery-status\n\n"
+        "Reporting-MTA: dns; mx.sender.example\n\n"
+        "Final-Recipient: rfc822; bob@rcpt.example\n"
+        "Action: failed\n"
+        f"Status: {status}\n"
+        f"Diagnostic-Code: {diagnostic_type}; {diagnostic}\n"
+        "\n--B--\n"
+    )
+
+
+def reason(text: str) -> str | None:
+    report = classify_text(text)
+    assert report.recipients, report.error
+    return report.recipients[0].reason
+
+
+@pytest.mark.parametrize(
+    ("diagnostic", "status", "want"),
+    [
+        # a bare "user unknown" with nothing saying it answered RCPT TO: the filter may be speaking
+        ("550 user unknown", "5.0.0", "filtered"),
+        # the status code says the mailbox does not exist: that settles it
+        ("550 5.1.1 user unknown", "5.1.1", "userunknown"),
+        # a directory's own words settle it whatever the stage
+        ("550 Recipient not found by SMTP address lookup", "5.0.0", "userunknown"),
+        ("550 ... not listed in Domino Directory", "5.0.0", "userunknown"),
+        # X.2.3 is the recipient's size limit, X.3.4 the system's
+        ("552 5.2.3 Message size exceeds fixed maximum message size", "5.2.3", "exceedlimit"),
+        ("552 5.3.4 Message size exceeds fixed maximum message size", "5.3.4", "mesgtoobig"),
+    ],
+)
+def test_the_stage_and_the_status_decide_between_like_reasons(
+    diagnostic: str, status: str, want: str
+) -> None:
+    assert reason(_dsn(diagnostic, status)) == want
+
+
+def test_a_user_unknown_answered_to_rcpt_is_the_directory() -> None:
+    text = _dsn("550 user unknown (in reply to RCPT TO command)", "5.0.0")
+    assert reason(text) == "userunknown"
+
+
+def test_a_user_unknown_after_data_is_a_filter_unless_the_status_says_otherwise() -> None:
+    assert reason(_dsn("550 unknown user (in reply to end of DATA command)", "5.0.0")) == "filtered"
+    text = _dsn("550 5.1.1 unknown user (in reply to end of DATA command)", "5.1.1")
+    assert reason(text) == "userunknown"
+
+
+def test_a_local_delivery_program_failing_is_a_mailer_error_unless_the_mailbox_is_full() -> None:
+    text = _dsn('procmail: Couldn\'t create "/var/mail/bob"', "5.1.1", "X-Unix")
+    assert reason(text) == "mailererror"
+    assert reason(_dsn("/var/mail/bob: Disk quota exceeded", "4.3.0", "X-Unix")) == "mailboxfull"
+
+
+@pytest.mark.parametrize(
+    ("line", "want"),
+    [
+        # Orange / La Poste: the last three digits of the code name the cause
+        (
+            "550 5.5.0 Invalid recipient. LPN007_416 (in reply to end of DATA command)",
+            "userunknown",
+        ),
+        (
+            "552 5.1.1 Boite du destinataire pleine. Recipient overquota. OFR_417 [417]",
+            "mailboxfull",
+        ),
+        ("550 5.5.0 Boite du destinataire archivee. Archived recipient. LPN007_420", "suspend"),
+        ("421 4.2.0 Service refused, please try later. OFR005_505 [505]", "systemerror"),
+        # Spectrum: AUP#I-nnnn ranges
+        ("421 4.7.0 Too many connections AUP#I-1310", "toomanyconn"),
+        ("554 5.7.1 Blocked for suspicious activity AUP#I-1000", "blocked"),
+        ("550 5.7.1 Full circle DNS required AUP#O-1120", "requireptr"),
+        # au (KDDI): with the address the user is unknown, without it the filter refused
+        ("550 <someone@ezweb.ne.jp>: User unknown", "userunknown"),
+        ("550 : User unknown", "filtered"),
+        # Tencent counts connections per IP
+        ("550 Ip frequency limited", "toomanyconn"),
+    ],
+)
+def test_provider_codes_name_their_reason(line: str, want: str) -> None:
+    assert reason(line) == want
+
+
+def test_a_transcript_pasted_without_its_arrows_names_the_command() -> None:
+    text = "RCPT To:<bob@rcpt.example> <<< 550 Unknown user bob@rcpt.example"
+    assert reason(text) == "userunknown"
+    text = "DATA <<< 550 Unknown user bob@rcpt.example"
+    assert reason(text) == "filtered"
+
+
+def test_a_banner_or_an_exit_status_before_the_refusal_is_not_a_success() -> None:
+    report = classify_text("220-mx.rcpt.example 421 4.2.1 Service refused, please try later.")
+    (r,) = report.recipients
+    assert r.reason == "blocked"
+    assert r.temporary is True
+    assert r.reply_code == "421"
+    report = classify_text("71 451 4.0.0 Operating system error")
+    assert report.recipients[0].reason == "mailererror"
+
+
+def test_a_timeout_in_a_returned_message_expired_but_a_logged_deferral_still_retries() -> None:
+    assert reason("connect to mx.rcpt.example[192.0.2.25]:25: Connection timed out") == "expired"
+    log = (
+        "Nov 23 10:00:01 mx postfix/smtp[811]: 4F1A2: to=<bob@rcpt.example>, relay=none, "
+        "delay=30, status=deferred (connect to mx.rcpt.example[192.0.2.25]:25: "
+        "Connection timed out)"
+    )
+    assert reason(log) == "networkerror"
+
+
+def test_google_groups_refusals_are_read_in_other_languages() -> None:
+    german = (
+        "Hallo bob@rcpt.example, Sie erhalten diese E-Mail, weil die Gruppe, die Sie "
+        "kontaktieren möchten (team), möglicherweise nicht vorhanden ist bzw. Sie nicht "
+        "berechtigt sind, Beiträge in der Gruppe zu posten."
+    )
+    assert reason(german) == "rejected"
