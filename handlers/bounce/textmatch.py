@@ -3,9 +3,9 @@
 A rule is (phrases, regexes, stage): it matches a text when one of its phrases occurs in the text or
 one of its regexes finds something, and only at its SMTP stage when it names one. `first()` answers
 exactly what testing the rules one by one in order would (`first_by_loop`, the specification), but
-looks only at what can match: each phrase is filed under one of its four-character pieces (the
-rarest among the rules) and only the files whose piece occurs in the text are opened; a regex is
-run only when a literal that every match of it contains (read from the parsed pattern) occurs.
+looks only at what can match: each phrase, and each literal that every match of a regex contains
+(read from the parsed pattern), is filed under one of its four-character pieces (the rarest among
+the rules), and only the files whose piece occurs in the text are opened.
 The index is built at the BUILD_AFTER-th text, so a process that reads one paste does not pay for
 it. What the rules mean stays with the classifier.
 """
@@ -87,41 +87,51 @@ def _pieces(phrase: str) -> set[str]:
 
 
 class _Index:
-    """Phrases filed by piece, and each regex with the literals it needs."""
+    """Every phrase and regex of the rules as a test, filed under a piece that it needs."""
 
     def __init__(self, rules: Sequence[_Compiled]) -> None:
-        phrases = [(i, p) for i, (words, _, _) in enumerate(rules) for p in words]
-        self.regexes = tuple(
-            (i, rx, tuple(sorted(required(rx) or ("",))))
-            for i, (_, patterns, _) in enumerate(rules)
-            for rx in patterns
-        )
-        pieces = [_pieces(p) if len(p) >= GRAM else set() for _, p in phrases]
+        # a test is (phrase, None, ()) or (None, regex, literals one of which it needs)
+        tests: list[tuple[str | None, re.Pattern[str] | None, tuple[str, ...]]] = []
+        owners: list[int] = []
+        for rule, (words, patterns, _) in enumerate(rules):
+            for word in words:
+                tests.append((word, None, ()))
+                owners.append(rule)
+            for rx in patterns:
+                tests.append((None, rx, tuple(sorted(required(rx) or ("",)))))
+                owners.append(rule)
+        # what each test needs: its phrase, or every literal of its regex (any one will do)
+        needs = [(phrase,) if phrase is not None else lits for phrase, _, lits in tests]
+        pieces = [
+            [_pieces(n) for n in ns] if all(len(n) >= GRAM for n in ns) else [] for ns in needs
+        ]
         counts: dict[str, int] = {}
-        for found in pieces:
-            for piece in found:
-                counts[piece] = counts.get(piece, 0) + 1
+        for per_need in pieces:
+            for found in per_need:
+                for piece in found:
+                    counts[piece] = counts.get(piece, 0) + 1
         rarity = counts.__getitem__
-        files: dict[str, list[tuple[int, str]]] = {}
-        short: list[tuple[int, str]] = []  # shorter than a piece: tested on every text
-        for entry, found in zip(phrases, pieces, strict=True):
-            if found:
+        files: dict[str, list[tuple[int, int]]] = {}
+        always: list[tuple[int, int]] = []  # a need shorter than a piece: tried on every text
+        for seq, per_need in enumerate(pieces):
+            entry = (owners[seq], seq)
+            if not per_need:
+                always.append(entry)
+            for found in per_need:  # one file per literal: the text may hold any of them
                 files.setdefault(min(found, key=rarity), []).append(entry)
-            else:
-                short.append(entry)
+        self.tests = tuple(tests)
         self.files = {piece: tuple(entries) for piece, entries in files.items()}
         self.pieces = frozenset(self.files)
-        self.short = tuple(short)
+        self.always = tuple(always)
 
-    def candidates(self, text: str) -> list[tuple[int, str]]:
-        """(rule, phrase) for every phrase that may occur in `text`, in rule order."""
+    def candidates(self, text: str) -> list[tuple[int, int]]:
+        """(rule, test) for every test that may pass on `text`, in rule order."""
         end = len(text) - GRAM + 1
         present = {text[i : i + GRAM] for i in range(end)} & self.pieces if end > 0 else ()
         files = self.files
-        found = [entry for piece in present for entry in files[piece]]
-        found += self.short
-        found.sort()
-        return found
+        found = {entry for piece in present for entry in files[piece]}
+        found.update(self.always)
+        return sorted(found)
 
 
 class OrderedRules:
@@ -152,26 +162,19 @@ class OrderedRules:
                 return first_by_loop(self._rules, text, stage)
             index = self._index = _Index(self._rules)
         stages = self._stages
-        regexes = index.regexes
-        pending = 0  # the regexes of rules before a candidate phrase are tested before it
-        for rule, phrase in index.candidates(text):
-            while pending < len(regexes) and regexes[pending][0] < rule:
-                if self._regex_matches(regexes[pending], text, stage):
-                    return regexes[pending][0]
-                pending += 1
+        tests = index.tests
+        for rule, seq in index.candidates(text):
             rule_stage = stages[rule]
-            if (not rule_stage or rule_stage == stage) and phrase in text:
+            if rule_stage and rule_stage != stage:
+                continue
+            phrase, pattern, literals = tests[seq]
+            if phrase is not None:
+                if phrase in text:
+                    return rule
+            elif pattern is not None and _searches(pattern, literals, text):
                 return rule
-        for entry in regexes[pending:]:
-            if self._regex_matches(entry, text, stage):
-                return entry[0]
         return None
 
-    def _regex_matches(
-        self, entry: tuple[int, re.Pattern[str], tuple[str, ...]], text: str, stage: str | None
-    ) -> bool:
-        rule, pattern, needs = entry
-        rule_stage = self._stages[rule]
-        if rule_stage and rule_stage != stage:
-            return False
-        return any(n in text for n in needs) and pattern.search(text) is not None
+
+def _searches(pattern: re.Pattern[str], literals: tuple[str, ...], text: str) -> bool:
+    return any(n in text for n in literals) and pattern.search(text) is not None
