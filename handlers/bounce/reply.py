@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers.bounce.classify import by_text
 from handlers.bounce.records import BounceReport, Recipient
 from handlers.bounce.report import ERROR_BINARY, ERROR_EMPTY, build_report
 from handlers.errors import UsageError
@@ -73,6 +74,11 @@ def recipient_sections(kb: KnowledgeBase, r: Recipient, lang: str) -> list[Secti
     text = reason.summary.get(lang)
     if reason.name == "greylisted":
         text += "\n" + kb.text("bounce.greylisted", lang)
+    if (
+        reason.name == "filtered"
+        and by_text(" ".join(r.diagnostic.lower().split())) == "userunknown"
+    ):
+        text += "\n" + kb.text("bounce.filter_says_unknown", lang)
     findings = []
     if r.blocklist:
         findings.append(_blocklist_finding(kb, r, lang))

@@ -132,3 +132,20 @@ def test_google_groups_refusals_are_read_in_other_languages() -> None:
         "berechtigt sind, Beiträge in der Gruppe zu posten."
     )
     assert reason(german) == "rejected"
+
+
+def test_a_filter_read_from_user_unknown_words_says_so_in_both_languages() -> None:
+    from handlers.bounce.reply import recipient_sections
+    from knowledge.loader import load
+
+    report = classify_text(_dsn("550 user unknown", "5.0.0"))
+    (r,) = report.recipients
+    kb = load()
+    en = recipient_sections(kb, r, "en")[0].text
+    zh = recipient_sections(kb, r, "zh-TW")[0].text
+    assert "user unknown" in en and "RCPT TO" in en
+    assert "過濾" in zh and "RCPT TO" in zh
+    # au's own filter answer names the filter: no doubt to explain
+    plain = classify_text(_dsn("550 : User unknown", "5.0.0"))
+    assert plain.recipients[0].reason == "filtered"
+    assert "RCPT TO" not in recipient_sections(kb, plain.recipients[0], "en")[0].text
