@@ -9,7 +9,7 @@ the replica that took over decided. Incidents are `target|zone` (handlers.monito
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any, Protocol
 
 from handlers.store import OutboxItem
@@ -32,6 +32,11 @@ class _Driver(Protocol):
 def incident_zone(incident: str) -> str:
     """The list an incident (`target|zone`) is about."""
     return incident.rpartition("|")[2]
+
+
+def incident_target(incident: str) -> str:
+    """The address, range or domain an incident (`target|zone`) is about."""
+    return incident.rpartition("|")[0]
 
 
 def _held(claim: str | None) -> tuple[str, tuple[str, ...]]:
@@ -120,14 +125,19 @@ class SqlOutbox:
     async def outbox_forget_zones(self, zones: Collection[str]) -> list[OutboxItem]:
         """Delete the alerts of incidents on `zones` but those being posted; returns the open ones
         deleted (never sent). With them gone, a list configured again alerts afresh."""
-        if not zones:
-            return []
+        return await self._forget(lambda incident: incident_zone(incident) in zones)
+
+    async def outbox_forget_targets(self, targets: Collection[str]) -> list[OutboxItem]:
+        """The same for incidents about `targets` (a watch entry removed)."""
+        return await self._forget(lambda incident: incident_target(incident) in targets)
+
+    async def _forget(self, match: Callable[[str], bool]) -> list[OutboxItem]:
         rows = await self.driver.fetch(
             f"SELECT {_COLUMNS} FROM outbox WHERE claim IS NULL ORDER BY id"
         )
         cancelled = []
         for item in (_item(r) for r in rows):
-            if incident_zone(item.incident) not in zones:
+            if not match(item.incident):
                 continue
             deleted = await self.driver.execute(
                 "DELETE FROM outbox WHERE id = ? AND claim IS NULL", (item.id,)
@@ -155,13 +165,17 @@ class SqlOutbox:
         )
 
     async def thread_close_zones(self, zones: Collection[str]) -> int:
-        if not zones:
-            return 0
+        return await self._close(lambda incident: incident_zone(incident) in zones)
+
+    async def thread_close_targets(self, targets: Collection[str]) -> int:
+        return await self._close(lambda incident: incident_target(incident) in targets)
+
+    async def _close(self, match: Callable[[str], bool]) -> int:
         closed = 0
         for destination, incident in await self.driver.fetch(
             "SELECT destination, incident FROM threads"
         ):
-            if incident_zone(str(incident)) in zones:
+            if match(str(incident)):
                 closed += await self.driver.execute(
                     "DELETE FROM threads WHERE destination = ? AND incident = ?",
                     (destination, incident),

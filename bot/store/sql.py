@@ -83,14 +83,19 @@ class SqlStore(SqlOutbox):
         return added == 1
 
     async def watch_remove(self, target: str) -> bool:
+        """Stop watching `target`: its state, alerts and threads go too, so that watching it
+        again starts afresh (its first alerts would otherwise repeat keys sent before)."""
         removed = await self.driver.execute("DELETE FROM watch WHERE target = ?", (target,))
         if removed:
-            names = _members(target)
+            still = {n for e in await self.watch_list() for n in _members(e.target)}
+            names = [n for n in _members(target) if n not in still]  # another entry covers them
             for start in range(0, len(names), 500):
                 chunk = names[start : start + 500]
                 await self.driver.execute(
                     f"DELETE FROM listing WHERE target IN ({', '.join('?' * len(chunk))})", chunk
                 )
+            await self.outbox_forget_targets(set(names))
+            await self.thread_close_targets(set(names))
         return removed > 0
 
     async def watch_list(self) -> list[WatchEntry]:

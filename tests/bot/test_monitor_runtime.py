@@ -429,3 +429,22 @@ async def test_queued_alerts_of_a_dropped_list_are_cancelled(
         counted("mailtriage_alerts_failed_total", destination="chat", reason="list_dropped")
         == dropped + 1
     )
+
+
+async def test_a_target_watched_again_after_its_removal_is_alerted_again(
+    tmp_path: Path, monitors: list[Monitor]
+) -> None:
+    clock, chat = Clock(), Chat()
+    lists = FakeLists({"192.0.2.9"})
+    monitor = await open_monitor(monitors, quiet_settings(tmp_path), chat, clock, checker=lists)
+    store = monitor.runtime.store
+    entry = WatchEntry("192.0.2.9", "ip", "slack:U1", clock.now)
+    await store.watch_add(entry)
+    assert [a.kind for a in await monitor.run_once() or []] == ["listed"]
+    assert await store.watch_remove("192.0.2.9")
+    clock.now += 900
+    assert await monitor.run_once() == []
+    await store.watch_add(entry)
+    clock.now += 900
+    assert [a.kind for a in await monitor.run_once() or []] == ["listed"]
+    assert [ref for _, ref in chat.posts] == [None, None]

@@ -372,3 +372,21 @@ async def test_two_replicas_upgrading_one_database_at_once_both_open_it(db_url: 
     finally:
         for s in stores:
             await s.close()
+
+
+async def test_an_unwatched_target_forgets_its_alerts_and_threads_unless_still_covered(
+    st: SqlStore,
+) -> None:
+    await st.watch_add(WatchEntry("192.0.2.0/30", "network", "console", 1.0))
+    await st.watch_add(WatchEntry("192.0.2.1", "ip", "console", 1.0))
+    for target in ("192.0.2.0/30", "192.0.2.1", "192.0.2.2"):
+        await st.listing_put(ListingState(target, "z.example", "listed", ("127.0.0.2",), "", 1, 1))
+        await st.outbox_add(f"listed|{target}", "slack", f"{target}|z.example", {}, 1.0)
+        await st.thread_put("slack", f"{target}|z.example", f"ts-{target}")
+    assert await st.watch_remove("192.0.2.0/30")
+    assert [s.target for s in await st.listing_all()] == ["192.0.2.1"]  # still watched alone
+    assert [i.key for i in await st.outbox_due("slack", 1e18)] == ["listed|192.0.2.1"]
+    assert await st.thread_get("slack", "192.0.2.2|z.example") is None
+    assert await st.thread_get("slack", "192.0.2.1|z.example") == "ts-192.0.2.1"
+    # watched again, its first listing is news again: the key it had is free
+    assert await st.outbox_add("listed|192.0.2.2", "slack", "192.0.2.2|z.example", {}, 9.0)
