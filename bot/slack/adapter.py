@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to_starlette_response
@@ -25,6 +26,9 @@ MAX_BODY = 1_000_000
 """Largest request body read at /slack/events (Slack's payloads are a few kB)."""
 
 STOP_GRACE = 15.0
+ALERT_EVENT = "mailtriage_alert"
+"""event_type of the message metadata that marks an alert's first message with the alert's key."""
+HISTORY_PAGES = 5
 
 
 class SlackAdapter:
@@ -84,9 +88,44 @@ class SlackAdapter:
         if not channel:
             raise RuntimeError("SLACK_ALERT_CHANNEL is not set: no Slack channel for alerts")
         summary = summary_messages(reply)
-        parent = await self.poster.post(channel, summary[:1], thread_ref)
+        key = reply.data.get("key")
+        metadata = (
+            {"event_type": ALERT_EVENT, "event_payload": {"key": key}}
+            if isinstance(key, str)
+            else None
+        )
+        parent = await self.poster.post(channel, summary[:1], thread_ref, metadata)
         try:
             await self.poster.post(channel, summary[1:] + detail_messages(reply), parent)
         except Exception:
             log.exception("an alert's details could not be posted in its thread")
         return parent
+
+    async def find_alert(self, key: str, thread_ref: str | None, since: float) -> str | None:
+        """The ts post_alert returned for alert `key` if its message, posted after `since`, is in
+        the alert channel (bot.delivery.AlertLedger): found by the key in its metadata."""
+        channel = self.settings.slack_alert_channel
+        if not channel:
+            raise RuntimeError("SLACK_ALERT_CHANNEL is not set: no Slack channel for alerts")
+        cursor = None
+        for _ in range(HISTORY_PAGES):
+            query: dict[str, Any] = {
+                "channel": channel,
+                "oldest": f"{since:.6f}",
+                "include_all_metadata": True,
+                "limit": 200,
+                "cursor": cursor,
+            }
+            if thread_ref is None:
+                resp = await self.client.conversations_history(**query)
+            else:
+                resp = await self.client.conversations_replies(ts=thread_ref, **query)
+            for message in resp.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                payload = metadata.get("event_payload") or {}
+                if metadata.get("event_type") == ALERT_EVENT and payload.get("key") == key:
+                    return thread_ref or str(message["ts"])
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
+        raise RuntimeError(f"more than {HISTORY_PAGES} pages of Slack history to search")

@@ -7,6 +7,7 @@ retry handlers on the client built here. Failures raise: callers decide whether 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -46,15 +47,25 @@ class Poster:
         self.client = client
         self.pacer = pacer or ChannelPacer()
 
-    async def post(self, channel: str, messages: Sequence[Message], thread: str | None) -> str:
-        """Post `messages` in `thread` (None: the first opens a new one); returns the parent ts."""
-        for message in messages:
+    async def post(
+        self,
+        channel: str,
+        messages: Sequence[Message],
+        thread: str | None,
+        metadata: dict[str, Any] | None = None,
+    ) -> str:
+        """Post `messages` in `thread` (None: the first opens a new one); returns the parent ts.
+
+        `metadata` (Slack message metadata: event_type, event_payload) goes on the first message.
+        """
+        for n, message in enumerate(messages):
             await self.pacer.wait(channel)
             resp = await self.client.chat_postMessage(
                 channel=channel,
                 thread_ts=thread,
                 unfurl_links=False,
                 unfurl_media=False,
+                metadata=metadata if n == 0 else None,
                 **message.as_kwargs(),
             )
             if thread is None:

@@ -27,6 +27,7 @@ from bot.monitor import Monitor, backoff
 from bot.runtime import Runtime
 from bot.slack.adapter import SlackAdapter
 from bot.telegram.adapter import TelegramAdapter
+from handlers.reply import Reply
 from tests.bot.monitor_rig import Chat, Clock, FakeLists, LedgerChat, quiet_settings
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlackApi
 from tests.fakes.telegram_api import FakeTelegramAPI
@@ -401,3 +402,65 @@ async def test_a_telegram_chat_that_removed_the_bot_gets_its_alert_given_up(
     item = await runtime.store.outbox_get(alert.key, "telegram")
     assert item is not None and item.failed_at == clock.now and item.refusals == 2
     assert "kicked" in (item.last_error or "") and await runtime.store.outbox_pending() == 0
+
+
+class DiesAfterSlackAccepted:
+    """The Slack adapter in a replica that dies right after Slack accepted an alert."""
+
+    def __init__(self, slack: SlackAdapter) -> None:
+        self.slack, self.name = slack, slack.name
+        self.hanging = asyncio.Event()
+
+    async def post_alert(self, reply: Reply, thread_ref: str | None) -> str:
+        await self.slack.post_alert(reply, thread_ref)
+        self.hanging.set()
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+async def test_slack_is_asked_about_an_alert_in_doubt_and_not_sent_it_twice(
+    tmp_path: Path, runtimes: list[Runtime]
+) -> None:
+    clock = Clock(1_700_000_000.0)  # the fake Slack's clock
+    async with FakeSlackApi() as fake:
+        values = quiet_settings(
+            tmp_path,
+            MAILTRIAGE_WATCH=FIRST,
+            MAILTRIAGE_HTTP_PORT="0",
+            SLACK_BOT_TOKEN=BOT_TOKEN,
+            SLACK_SIGNING_SECRET="secret",
+            SLACK_API_URL=fake.api_url,
+            SLACK_ALERT_CHANNEL="C0ALERTS1",
+        )
+
+        async def replica(holder: str) -> Monitor:
+            runtime = await Runtime.open(load_settings(environ=values))
+            runtimes.append(runtime)
+            slack = SlackAdapter(runtime.settings, runtime.ask, runtime.store)
+            slack.poster.pacer.interval = 0.0
+            checker = FakeLists({FIRST})
+            dying = DiesAfterSlackAccepted(slack)
+            targets = [dying] if holder == "dies" else [slack]
+            return Monitor(runtime, targets, holder=holder, clock=clock, checker=checker)
+
+        doomed = await replica("dies")
+        assert await doomed.lead()
+        await doomed.sweep_once()
+        task = asyncio.create_task(doomed.deliver_due())
+        dying = doomed.adapters[0]
+        assert isinstance(dying, DiesAfterSlackAccepted)
+        await asyncio.wait_for(dying.hanging.wait(), 10)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await doomed.runtime.close()
+        parents = [c for c in fake.calls_to("chat.postMessage") if "thread_ts" not in c.args]
+        assert len(parents) == 1
+
+        clock.now += 200  # past the dead replica's lease and its post's time limit
+        after = await replica("after")
+        assert await after.lead() and await after.deliver_due() == 1
+        parents = [c for c in fake.calls_to("chat.postMessage") if "thread_ts" not in c.args]
+        assert len(parents) == 1  # found by its key in the channel's history: not posted again
+        assert len(fake.calls_to("conversations.history")) == 1
+        assert await after.runtime.store.outbox_pending() == 0

@@ -76,6 +76,7 @@ class FakeSlackApi:
     calls: list[Call] = field(default_factory=list)
     _failures: dict[str, list[_Failure]] = field(default_factory=dict)
     _files: dict[str, _File] = field(default_factory=dict)
+    messages: list[dict[str, Any]] = field(default_factory=list)  # what chat.postMessage posted
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _acks: dict[str, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
     _socket: ServerConnection | None = None
@@ -302,7 +303,13 @@ class FakeSlackApi:
             }
             if args.get("thread_ts"):
                 message["thread_ts"] = args["thread_ts"]
+            metadata = args.get("metadata")
+            if isinstance(metadata, str):
+                metadata = json.loads(metadata)
+            self.messages.append({**message, "channel": args.get("channel"), "metadata": metadata})
             return {"ok": True, "channel": args.get("channel"), "ts": ts, "message": message}
+        if method in ("conversations.history", "conversations.replies"):
+            return {"ok": True, "messages": self._history(method, args), "has_more": False}
         if method == "chat.postEphemeral":
             n = next(self._ts)
             return {"ok": True, "message_ts": f"{1700000000 + n}.{n:06d}"}
@@ -314,6 +321,28 @@ class FakeSlackApi:
         if method == "apps.connections.open":
             return {"ok": True, "url": f"ws://127.0.0.1:{self.ws_port}/link/?ticket=fake"}
         return {"ok": True}
+
+    def _history(self, method: str, args: dict[str, Any]) -> list[dict[str, Any]]:
+        """Messages of a channel (or of one thread) newer than `oldest`, newest first; metadata
+        only with include_all_metadata, as Slack answers."""
+        oldest = float(args.get("oldest") or 0)
+        with_metadata = str(args.get("include_all_metadata")).lower() in ("1", "true")
+        out = []
+        for m in reversed(self.messages):
+            if m["channel"] != args.get("channel") or float(m["ts"]) <= oldest:
+                continue
+            if method == "conversations.history" and m.get("thread_ts"):
+                continue  # replies are not in the channel's history
+            if method == "conversations.replies" and args.get("ts") not in (
+                m["ts"],
+                m.get("thread_ts"),
+            ):
+                continue
+            shown = {k: v for k, v in m.items() if k not in ("channel", "metadata")}
+            if with_metadata and m["metadata"]:
+                shown["metadata"] = m["metadata"]
+            out.append(shown)
+        return out
 
     async def _download(self, request: Request) -> Response:
         file = self._files.get(request.path_params["file_id"])

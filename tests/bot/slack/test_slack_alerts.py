@@ -3,6 +3,8 @@ without start() and raise on failure so the outbox retries."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from slack_sdk.errors import SlackApiError
 
@@ -59,3 +61,32 @@ async def test_without_an_alert_channel_posting_an_alert_fails_clearly(make_adap
     adapter = make_adapter(slack_alert_channel=None)
     with pytest.raises(RuntimeError, match="SLACK_ALERT_CHANNEL"):
         await adapter.post_alert(LISTED, None)
+
+
+async def test_an_alert_carries_its_key_and_is_found_again_by_it(
+    fake: FakeSlackApi, make_adapter: Make
+) -> None:
+    adapter = make_adapter()
+    listed = replace(LISTED, data={"key": "listed|192.0.2.10|zen.spamhaus.org|0.000"})
+    parent = await adapter.post_alert(listed, None)
+    first = fake.calls_to("chat.postMessage")[0]
+    assert first.args["metadata"]["event_payload"] == {"key": listed.data["key"]}
+    since = float(parent) - 60
+    assert await adapter.find_alert(listed.data["key"], None, since) == parent
+    assert await adapter.find_alert("listed|192.0.2.11|zen.spamhaus.org|0.000", None, since) is None
+    assert await adapter.find_alert(listed.data["key"], None, float(parent)) is None  # older
+    delisted = replace(DELISTED, data={"key": "delisted|192.0.2.10|zen.spamhaus.org|1.000"})
+    assert await adapter.post_alert(delisted, parent) == parent
+    assert await adapter.find_alert(delisted.data["key"], parent, since) == parent
+    assert await adapter.find_alert(delisted.data["key"], None, since) is None  # not top level
+    (history,) = fake.calls_to("conversations.history")[:1]
+    assert history.args["channel"] == "C0ALERTS1" and history.args["include_all_metadata"]
+
+
+async def test_looking_back_without_the_history_scope_raises(
+    fake: FakeSlackApi, make_adapter: Make
+) -> None:
+    adapter = make_adapter()
+    fake.fail("conversations.history", 200, error="missing_scope")
+    with pytest.raises(SlackApiError):
+        await adapter.find_alert("k", None, 0.0)
