@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import tomllib
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 from handlers.request import ApplianceSettings, HandlerSettings
+from knowledge.cache import read_toml
 
 
 class ConfigError(Exception):
@@ -99,9 +98,18 @@ def _appliance_kind(value: str) -> str:
     return v
 
 
+def user_data_dir() -> Path:
+    """platformdirs' user_data_dir for mailtriage (on Linux the XDG rule, read without the import)."""
+    if sys.platform.startswith("linux"):
+        base = os.environ.get("XDG_DATA_HOME", "").strip() or os.path.expanduser("~/.local/share")
+        return Path(base) / "mailtriage"
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("mailtriage"))
+
+
 def default_db() -> str:
-    data = Path(platformdirs.user_data_dir("mailtriage"))
-    return f"sqlite:///{data / 'mailtriage.sqlite3'}"
+    return f"sqlite:///{user_data_dir() / 'mailtriage.sqlite3'}"
 
 
 PARSERS: dict[str, Callable[[str], Any]] = {
@@ -129,8 +137,7 @@ class Setting:
 
 
 def _declared() -> tuple[Setting, ...]:
-    with (Path(__file__).parent / "settings.toml").open("rb") as fh:
-        table = tomllib.load(fh)
+    table = read_toml(Path(__file__).parent / "settings.toml")  # parsed once per edit, then cached
     return tuple(
         Setting(
             env=env,
@@ -228,6 +235,8 @@ class Settings:
 
 
 def _file_values(path: str) -> dict[str, str]:
+    import tomllib
+
     try:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
