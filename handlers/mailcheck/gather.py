@@ -18,8 +18,8 @@ import dns.reversename
 from handlers.dns import Records, lookup
 from handlers.dnsbl import DnsblClient, Listing, zones_for
 from handlers.mailcheck import spf
+from handlers.mailcheck.dmarc_walk import walk_names
 from handlers.mailcheck.mta_sts import PolicyFetch, fetch_policy
-from handlers.mailcheck.orgdomain import dmarc_names
 from handlers.mailcheck.target import Target
 from handlers.reply import Finding
 from handlers.request import HandlerSettings
@@ -111,7 +111,7 @@ async def gather(
     domain = target.name
     first = [(domain, t) for t in ("MX", "A", "AAAA", "TXT")]
     first += [(f"_mta-sts.{domain}", "TXT"), (f"_smtp._tls.{domain}", "TXT")]
-    first += [(name, "TXT") for name in dmarc_names(domain)]
+    first += [(f"_dmarc.{name}", "TXT") for name in walk_names(domain)]  # the whole tree walk
     first += [(f"{s}._domainkey.{domain}", "TXT") for s in facts.selectors]
     domain_lists = asyncio.ensure_future(listings([domain], "domain"))
     await ask(first)

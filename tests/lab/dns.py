@@ -46,9 +46,16 @@ Domains (knot, zone lab.test; mail hosts at 127.0.x.y, reverse zone 127.in-addr.
                  each MX 10 mx.<scenario>.probe.lab.test at 127.0.25.1 .. 127.0.25.7 (that order),
                  with matching PTRs and SPF "mx -all".
 
-Domains under a real public suffix (knot, zone co.uk), for DMARC's organisational domain:
-  example.co.uk  DMARC p=reject sp=quarantine; mail.example and a.b.c.d.e.example have none
-  nodmarc.co.uk  no DMARC anywhere but the decoy at _dmarc.co.uk (p=none), which must be ignored
+DMARC policy discovery by the DNS Tree Walk (RFC 9989; knot zones co.uk, suffix.test, _dmarc.test):
+  co.uk          _dmarc.co.uk psd=y p=reject sp=none np=quarantine (a Public Suffix Domain record);
+                 uk itself is not served, so _dmarc.uk fails (walks under co.uk stop before it)
+  example.co.uk  p=reject sp=quarantine; mail.example, a.b.c.d.e.example (8 labels) have none
+  l10.l9.l8.l7.l6.l5.l4.example.co.uk  10 labels; psd=n records at l8... (skipped by the jump to
+                 the last 7 labels) and at l7... (p=none, the one that applies)
+  nodmarc.co.uk, sub.nodmarc.co.uk  exist, no record of their own; ghost.co.uk does not exist
+  suffix.test    p=none without psd=y; charity.suffix.test p=reject (shop.charity below it);
+                 club.suffix.test p=reject sp=quarantine psd=n (shop.club below it)
+  _dmarc.test    NODATA: walks from lab.test names end there
 """
 
 from __future__ import annotations

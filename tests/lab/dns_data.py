@@ -117,24 +117,65 @@ REVERSE_ZONE += "".join(
     f"{i}.25.0  PTR  mx.{name}.probe.lab.test.\n" for i, name in enumerate(PROBE_SCENARIOS, 1)
 )
 
-# A real two-label public suffix, for finding DMARC's organisational domain with the Public Suffix
-# List: policies live at example.co.uk, and a decoy at the suffix itself must never be used.
+# DMARC policy discovery by RFC 9989's DNS Tree Walk (handlers/mailcheck/dmarc_walk.py).
+# co.uk: a real two-label public suffix whose operator publishes a Public Suffix Domain record
+# (psd=y): the walk stops there, the organisational domain is the name one label below, and the
+# record applies to names whose organisational domain has none (sp= if they exist, np= if not).
+# p, sp and np differ so that a test sees which one was taken. Names by label count from the right
+# (uk is 1): l10...l4.example has 10, so after it the walk jumps to l7.l6.l5.l4.example.co.uk (7)
+# and never reads l8's record. `uk` itself is not served (its _dmarc lookup fails): every walk
+# under co.uk stops at co.uk first, so that failure must change nothing.
 CO_UK_ZONE = """\
 $ORIGIN co.uk.
 $TTL 300
 @                      SOA   ns.lab.test. hostmaster.lab.test. 1 3600 600 86400 5
 @                      NS    ns.lab.test.
-_dmarc                 TXT   "v=DMARC1; p=none; rua=mailto:decoy@co.uk"
+_dmarc                 TXT   "v=DMARC1; psd=y; p=reject; sp=none; np=quarantine; rua=mailto:psd@co.uk"
 example                MX    10 mx1.good.lab.test.
 example                TXT   "v=spf1 mx -all"
 _dmarc.example         TXT   "v=DMARC1; p=reject; sp=quarantine; rua=mailto:dmarc@example.co.uk"
 mail.example           A     127.0.1.1
 a.b.c.d.e.example      A     127.0.1.1
+l10.l9.l8.l7.l6.l5.l4.example  A    127.0.1.1
+_dmarc.l8.l7.l6.l5.l4.example  TXT  "v=DMARC1; p=reject; psd=n"
+_dmarc.l7.l6.l5.l4.example     TXT  "v=DMARC1; p=none; psd=n; rua=mailto:dmarc@l7.example.co.uk"
 nodmarc                MX    10 mx1.good.lab.test.
 sub.nodmarc            A     127.0.1.1
 """
 
-KNOT_ZONES = {"lab.test": LAB_ZONE, "127.in-addr.arpa": REVERSE_ZONE, "co.uk": CO_UK_ZONE}
+# suffix.test: a suffix whose operator published DMARC without psd=y. Its record is the highest on
+# every walk from below, so suffix.test becomes the organisational domain of the names under it
+# and its p=none applies to them, unless a record on the way stops the walk with psd=n (club).
+SUFFIX_ZONE = """\
+$ORIGIN suffix.test.
+$TTL 300
+@                 SOA   ns.lab.test. hostmaster.lab.test. 1 3600 600 86400 5
+@                 NS    ns.lab.test.
+_dmarc            TXT   "v=DMARC1; p=none; rua=mailto:reports@suffix.test"
+charity           MX    10 mx1.good.lab.test.
+_dmarc.charity    TXT   "v=DMARC1; p=reject; rua=mailto:dmarc@charity.suffix.test"
+shop.charity      A     127.0.1.1
+club              MX    10 mx1.good.lab.test.
+_dmarc.club       TXT   "v=DMARC1; p=reject; sp=quarantine; psd=n"
+shop.club         A     127.0.1.1
+"""
+
+# Walks from lab.test and suffix.test names end at the top-level label: _dmarc.test has no record
+# (NODATA), like _dmarc.com on the Internet. Only that name is served, the rest of test is not.
+DMARC_TEST_ZONE = """\
+$ORIGIN _dmarc.test.
+$TTL 300
+@                 SOA   ns.lab.test. hostmaster.lab.test. 1 3600 600 86400 5
+@                 NS    ns.lab.test.
+"""
+
+KNOT_ZONES = {
+    "lab.test": LAB_ZONE,
+    "127.in-addr.arpa": REVERSE_ZONE,
+    "co.uk": CO_UK_ZONE,
+    "suffix.test": SUFFIX_ZONE,
+    "_dmarc.test": DMARC_TEST_ZONE,
+}
 
 # --- blocklists served by rbldnsd ----------------------------------------------------------------
 # zone -> default lines (rbldnsd ip4set / ip6trie / dnset syntax); `:A:TXT` after the entry.

@@ -1,19 +1,17 @@
-"""SPF, DMARC and DKIM findings: will mail claiming to come from this domain be believed?"""
+"""SPF, DMARC and DKIM findings: will mail claiming to come from this domain be believed?
+
+DMARC is judged in judge/dmarc.py (policy discovery by the DNS Tree Walk); it is re-exported here.
+"""
 
 from __future__ import annotations
-
-import dataclasses
 
 from handlers.dns import Records
 from handlers.mailcheck import spf
 from handlers.mailcheck.gather import Facts
+from handlers.mailcheck.judge.dmarc import judge_dmarc as judge_dmarc
 from handlers.mailcheck.judge.say import Say
 from handlers.mailcheck.mta_sts import tags
-from handlers.mailcheck.orgdomain import dmarc_names
 from handlers.reply import Finding, Status
-
-_RETIRED_DMARC_TAGS = ("pct", "rf", "ri")
-_DMARC_POLICIES = ("none", "quarantine", "reject")
 
 
 def _texts(records: Records | None) -> list[str]:
@@ -70,69 +68,6 @@ def judge_spf(facts: Facts, say: Say) -> list[Finding]:
     return [
         say.finding("spf", Status.OK, domain, "ok", evidence, lookups=w.lookups, all=w.all_term)
     ]
-
-
-def judge_dmarc(facts: Facts, say: Say) -> list[Finding]:
-    domain = facts.target.name
-    for name in dmarc_names(domain):
-        found = facts.get(name, "TXT")
-        if found is not None and found.failed:
-            return [
-                say.finding(
-                    "dmarc", Status.UNKNOWN, name, "lookup_failed", found.why, why=found.why
-                )
-            ]
-        records = [t for t in _texts(found) if t.replace(" ", "").lower().startswith("v=dmarc1")]
-        if records:
-            found_at = name.removeprefix("_dmarc.")
-            return [_dmarc_record(name, records, say, None if found_at == domain else domain)]
-    return [
-        say.finding(
-            "dmarc", Status.WARN, f"_dmarc.{domain}", "none", "", "dmarc_add", domain=domain
-        )
-    ]
-
-
-def _dmarc_record(name: str, records: list[str], say: Say, subdomain: str | None) -> Finding:
-    """The finding for the record(s) at `name`; `subdomain` is the domain asked about when the
-    record is its organisational domain's, whose sp= (else p=) policy then applies."""
-    evidence = " | ".join(records)
-    if len(records) > 1:
-        return say.finding(
-            "dmarc", Status.FAIL, name, "several", evidence, "dmarc_one", count=len(records)
-        )
-    t = tags(records[0])
-    policy = t.get("p", "").lower()
-    if policy not in _DMARC_POLICIES:
-        return say.finding(
-            "dmarc", Status.FAIL, name, "bad_policy", evidence, "dmarc_add", policy=policy or "-"
-        )
-    tag = "p"
-    if subdomain is not None and t.get("sp", "").lower() in _DMARC_POLICIES:
-        tag, policy = "sp", t["sp"].lower()
-    retired = [k for k in _RETIRED_DMARC_TAGS if k in t]
-    rua = say("dmarc.rua", rua=t["rua"]) if t.get("rua") else say("dmarc.no_rua")
-    if retired:
-        found = say.finding(
-            "dmarc",
-            Status.WARN,
-            name,
-            "retired",
-            evidence,
-            "dmarc_retired",
-            tags=", ".join(retired),
-        )
-    elif policy == "none":
-        found = say.finding(
-            "dmarc", Status.WARN, name, "p_none", evidence, "dmarc_enforce", rua=rua
-        )
-    else:
-        found = say.finding("dmarc", Status.OK, name, f"p_{policy}", evidence, rua=rua)
-    if subdomain is None:
-        return found
-    org = name.removeprefix("_dmarc.")
-    inherited = say("dmarc.inherited", domain=subdomain, org=org, tag=tag)
-    return dataclasses.replace(found, detail=f"{inherited} {found.detail}")
 
 
 def judge_dkim(facts: Facts, say: Say) -> list[Finding]:
