@@ -25,14 +25,14 @@ class Part:
     headers: dict[str, str]
     body: str
     parts: list[Part] = field(default_factory=list)
+    content_type: str = field(init=False, default="")  # lower-case type/subtype, from the headers
+
+    def __post_init__(self) -> None:
+        value = self.headers.get("content-type", "text/plain")
+        self.content_type = value.split(";", 1)[0].strip().lower() or "text/plain"
 
     def header(self, name: str) -> str:
         return self.headers.get(name, "")
-
-    @property
-    def content_type(self) -> str:
-        value = self.headers.get("content-type", "text/plain")
-        return value.split(";", 1)[0].strip().lower() or "text/plain"
 
     def param(self, name: str) -> str:
         for m in _PARAM_RE.finditer(self.headers.get("content-type", "")):
