@@ -80,7 +80,7 @@ def _read_bytes(path: Path) -> bytes | None:
 
 
 def _write_bytes(path: Path, chunks: Sequence[bytes]) -> None:
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")  # one per writer
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         with open(tmp, "wb") as fh:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -182,6 +184,33 @@ def test_a_read_only_cache_directory_costs_only_the_parse(copy: Path, cache_dir:
         assert list(cache_dir.iterdir()) == []
     finally:
         cache_dir.chmod(0o700)
+
+
+def test_processes_starting_together_all_get_the_knowledge_and_leave_one_good_file(
+    copy: Path, cache_dir: Path
+) -> None:
+    code = (
+        "import sys; from pathlib import Path; from knowledge.loader import load_cached\n"
+        "kb = load_cached(Path(sys.argv[1]), Path(sys.argv[2]))\n"
+        "print(len(kb.reasons), kb.reasons['mailboxfull'].title.en)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    starts = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(copy), str(cache_dir)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for _ in range(6)
+    ]
+    answers = {p.communicate(timeout=60)[0] for p in starts}
+    assert all(p.returncode == 0 for p in starts)
+    expected = load_from(copy)
+    assert answers == {f"{len(expected.reasons)} {expected.reasons['mailboxfull'].title.en}\n"}
+    assert load_cached(copy, cache_dir) == expected
+    assert [p.name for p in cache_dir.iterdir()] == [_cache_file(cache_dir).name]
 
 
 def test_no_temporary_files_are_left_behind(copy: Path, cache_dir: Path) -> None:
