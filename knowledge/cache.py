@@ -7,7 +7,8 @@ Python file under knowledge/, so an edited file or a new version of the code mea
 caller names; `read_toml()` keeps one TOML file's plain data with marshal. Cache files are read only
 when the current user owns them. A missing, unreadable, corrupt or stale file is ignored and
 replaced (written to a temporary name, then renamed); a directory that cannot be written only costs
-the parse. Parsing and checking the data stay with the callers.
+the parse. Writing one also removes files of the same kind that other checkouts left there and
+nobody wrote for STALE_DAYS. Parsing and checking the data stay with the callers.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import contextlib
 import io
 import os
 import sys
+import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,6 +26,7 @@ __all__ = ["FORMAT", "cached", "default_dir", "fingerprint", "read_toml", "sourc
 
 FORMAT = 1  # raise when the layout of a cache file changes
 MAX_BYTES = 20_000_000  # a larger file is not one of ours
+STALE_DAYS = 30  # a cache file of another checkout or install not written for this long goes
 
 T = TypeVar("T")
 Key = tuple[object, ...]
@@ -90,6 +93,18 @@ def _write_bytes(path: Path, chunks: Sequence[bytes]) -> None:
     except OSError:  # read-only or full disk, no such directory: run without a cache
         with contextlib.suppress(OSError):
             tmp.unlink()
+        return
+    _prune(path)
+
+
+def _prune(kept: Path) -> None:
+    """Remove the files of the same kind that other checkouts left and nobody wrote for long."""
+    kind = kept.name.split("-", 1)[0]
+    cutoff = time.time() - STALE_DAYS * 86_400
+    for old in kept.parent.glob(f"{kind}-*.cache"):
+        with contextlib.suppress(OSError):
+            if old != kept and old.stat().st_mtime < cutoff:
+                old.unlink()
 
 
 def _unpickled(data: bytes, key: Key, allowed: dict[tuple[str, str], type]) -> object | None:

@@ -213,6 +213,25 @@ def test_processes_starting_together_all_get_the_knowledge_and_leave_one_good_fi
     assert [p.name for p in cache_dir.iterdir()] == [_cache_file(cache_dir).name]
 
 
+def test_a_write_removes_month_old_files_of_other_checkouts(copy: Path, cache_dir: Path) -> None:
+    cache_dir.mkdir()
+    old, recent, other = (
+        cache_dir / "knowledge-0000000a.cache",
+        cache_dir / "knowledge-0000000b.cache",
+        cache_dir / "toml-0000000c.cache",
+    )
+    month = (cache.STALE_DAYS + 1) * 86_400
+    for path in (old, recent, other):
+        path.write_bytes(b"left by another checkout")
+    for path in (old, other):
+        st = path.stat()
+        os.utime(path, (st.st_atime - month, st.st_mtime - month))
+    load_cached(copy, cache_dir)
+    assert not old.exists()
+    assert recent.exists() and other.exists()  # in use lately, or another kind of file
+    assert len(list(cache_dir.glob("knowledge-*.cache"))) == 2  # the other one and ours
+
+
 def test_no_temporary_files_are_left_behind(copy: Path, cache_dir: Path) -> None:
     load_cached(copy, cache_dir)
     _edit(copy / "reasons" / "vacation.toml", "name =", "name   =")
