@@ -13,6 +13,9 @@ from typing import Any
 
 PATH = Path(__file__).resolve().parent / "classify.toml"
 PROVIDERS = Path(__file__).resolve().parent / "providers.toml"
+REASONS = Path(__file__).resolve().parent / "reasons"
+# reasons a report's structure decides (a success DSN, an auto-reply, a complaint), never its words
+_STRUCTURAL = frozenset({"delivered", "vacation", "feedback"})
 STAGES = ("CONN", "HELO", "MAIL", "RCPT", "DATA", "STARTTLS", "AUTH")
 
 
@@ -101,14 +104,23 @@ def parse(data: Mapping[str, Any]) -> ClassifyRules:
 
 @cache
 def load_rules(path: Path = PATH) -> ClassifyRules:
-    """The shipped classification rules, read once per process."""
-    try:
-        with path.open("rb") as fh:
-            return parse(tomllib.load(fh))
-    except FileNotFoundError as exc:
-        raise RulesError(f"{path}: file is missing") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise RulesError(f"{path}: not valid TOML: {exc}") from exc
+    """The shipped classification rules, read once per process (from the user's cache when the
+    file has not changed since it was last parsed)."""
+    from knowledge.cache import cached, default_dir
+
+    def build() -> ClassifyRules:
+        try:
+            with path.open("rb") as fh:
+                return parse(tomllib.load(fh))
+        except FileNotFoundError as exc:
+            raise RulesError(f"{path}: file is missing") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise RulesError(f"{path}: not valid TOML: {exc}") from exc
+
+    if not path.is_file():
+        return build()  # names the missing file
+    files = [path, Path(__file__)]
+    return cached("rules", files, build, ClassifyRules, (PhraseRule,), default_dir())
 
 
 _CODE_TABLE_RE = re.compile(r"^\[\[code\]\]", re.M)
@@ -135,3 +147,34 @@ def load_markers(path: Path = PROVIDERS) -> tuple[tuple[str, str], ...]:
         if fields.get("marker", "").strip() and fields.get("reason"):
             out.append((fields["marker"].lower(), fields["reason"]))
     return tuple(out)
+
+
+@cache
+def load_reason_phrases(directory: Path = REASONS) -> tuple[tuple[str, str], ...]:
+    """(lower-case phrase, reason) of every reason file's `phrases`, longest phrase first.
+
+    The classifier tries these after the ordered rules of classify.toml, so a wording a reason file
+    lists (`信箱滿了`, `查無此人`) is recognised even where no rule names it; knowledge.loader checks
+    the files in full.
+    """
+    from knowledge.cache import cached, default_dir
+
+    paths = sorted(directory.glob("*.toml"))
+
+    def build() -> tuple[tuple[str, str], ...]:
+        pairs: list[tuple[str, str]] = []
+        for path in paths:
+            try:
+                with path.open("rb") as fh:
+                    data = tomllib.load(fh)
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise RulesError(f"{path}: cannot read the reason's phrases: {exc}") from exc
+            name = data.get("name")
+            phrases = data.get("phrases", [])
+            if not isinstance(name, str) or name in _STRUCTURAL or not isinstance(phrases, list):
+                continue
+            pairs.extend((p.lower(), name) for p in phrases if isinstance(p, str) and p.strip())
+        return tuple(sorted(pairs, key=lambda pair: -len(pair[0])))
+
+    files = [*paths, Path(__file__)]
+    return cached("reason-phrases", files, build, tuple, (), default_dir())
