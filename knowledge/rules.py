@@ -45,6 +45,8 @@ class ClassifyRules:
     status: Mapping[str, str]  # "X.1.1" -> reason
     reply: Mapping[str, str]  # "552" -> reason
     domain: Mapping[str, str]  # recipient domain -> reason when the text says nothing known
+    # an auto-reply saying the mailbox is no longer used: a dead address, not an absence
+    retired: tuple[str, ...] = ()
 
     @property
     def reasons(self) -> frozenset[str]:
@@ -94,11 +96,16 @@ def parse(data: Mapping[str, Any]) -> ClassifyRules:
                 final=bool(item.get("final", False)),
             )
         )
+    autoreply = data.get("autoreply", {})
+    if not isinstance(autoreply, Mapping):
+        raise RulesError(f"{PATH}: [autoreply]: expected a table")
+    retired = _strings(autoreply.get("retired", []), "autoreply.retired")
     return ClassifyRules(
         rules=tuple(rules),
         status=_table(data, "status"),
         reply=_table(data, "reply"),
         domain=_table(data, "domain"),
+        retired=tuple(p.lower() for p in retired),
     )
 
 

@@ -201,6 +201,10 @@ def _deferred(found: Found, text: str) -> bool:
 
 def reason_of(found: Found) -> str:
     """The reason for one recipient; never None (undefined when nothing at all is known)."""
+    if found.hint == "vacation":
+        said = " ".join(found.diagnostic.lower().split())
+        if any(p in said for p in load_rules().retired):
+            return "suspend"  # "this inbox is no longer in use": a dead address, not an absence
     if found.hint:
         return found.hint
     action = (found.action or "").lower()

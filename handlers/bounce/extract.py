@@ -158,7 +158,11 @@ def read_message(msg: Part) -> tuple[str, list[Found]]:
     if not found and _is_auto_reply(msg, subject) and not _BOUNCE_FROM_RE.search(sender):
         who = [m.group(0) for m in scan.ADDRESS_RE.finditer(sender)][:1]
         return "vacation", [
-            Found(recipient=(who[0] if who else None), hint="vacation", diagnostic=subject)
+            Found(
+                recipient=(who[0] if who else None),
+                hint="vacation",
+                diagnostic=" ".join(f"{subject}\n{section[:2000]}".split())[: scan.MAX_DIAGNOSTIC],
+            )
         ]
     if not found:
         found = scan.recipient_blocks(section, exclude) or scan.listed_recipients(section, exclude)

@@ -185,12 +185,24 @@ def _is_noise(address: str, exclude: set[str]) -> bool:
     return a in exclude or a.split("@", 1)[0] in _SKIP_LOCAL
 
 
+_STATUS_LINE_RE = re.compile(r"[45][0-9][0-9] \S")
+_GENERIC_SENDMAIL_RE = re.compile(r"\.\.\. remote protocol error\b", re.I)
+
+
+def _command_name(sent: str) -> str:
+    """`MAIL From:<a@b>` -> `MAIL FROM`, `RCPT To:<a@b>` -> `RCPT TO`, `DATA` -> `DATA`."""
+    words = sent.split(":", 1)[0].split()[:2]
+    return " ".join(words).upper() or "the last"
+
+
 def recipient_blocks(section: str, exclude: set[str]) -> list[Found]:
     """Recipients named at the start of a line, each with the text that follows it."""
     found: list[Found] = []
     current: Found | None = None
     lines: list[str] = []
     blank = False
+    status_line = False  # the block began with a sendmail status line (`554 <a@b>... text`)
+    sent = answer = ""  # the transcript's last `>>> command` and its `<<< reply`
 
     def close() -> None:
         if current is not None:
@@ -201,6 +213,12 @@ def recipient_blocks(section: str, exclude: set[str]) -> list[Found]:
         if not stripped:
             blank = True
             continue
+        if stripped.startswith(">>>"):
+            sent, answer = stripped[3:].strip(), ""
+        elif stripped.startswith("<<<"):
+            answer = stripped[3:].strip()
+        elif stripped.lower().startswith("while talking to"):
+            sent = answer = ""
         m = _ADDRESS_LINE_RE.match(line)
         address = m.group(1) if m else None
         if address and not _is_noise(address, exclude):
@@ -214,8 +232,23 @@ def recipient_blocks(section: str, exclude: set[str]) -> list[Found]:
             current = Found(recipient=address)
             found.append(current)
             lines = [stripped]
+            status_line = bool(_STATUS_LINE_RE.match(stripped))
+            if status_line and answer and _GENERIC_SENDMAIL_RE.search(stripped):
+                # sendmail's "Remote protocol error": the real answer is the transcript's reply
+                lines = [f"{answer} (in reply to {_command_name(sent)} command)"]
             blank = False
             continue
+        if (
+            current is not None
+            and status_line
+            and (
+                _STATUS_LINE_RE.match(stripped)
+                or stripped.lower().startswith(("while talking to", ">>>", "<<<"))
+            )
+        ):
+            close()  # the next status line is about another delivery
+            current = None
+            lines = []
         if current is not None:
             if blank and not line[:1].isspace() and not stripped.startswith("("):
                 close()

@@ -149,3 +149,36 @@ def test_a_filter_read_from_user_unknown_words_says_so_in_both_languages() -> No
     plain = classify_text(_dsn("550 : User unknown", "5.0.0"))
     assert plain.recipients[0].reason == "filtered"
     assert "RCPT TO" not in recipient_sections(kb, plain.recipients[0], "en")[0].text
+
+
+def test_a_sendmail_remote_protocol_error_takes_the_transcripts_answer() -> None:
+    text = (
+        "From: Mail Delivery Subsystem <MAILER-DAEMON@mx.sender.example>\n"
+        "Subject: Returned mail: Remote protocol error\n\n"
+        "   ----- Transcript of session follows -----\n"
+        "While talking to mx.rcpt.example:\n"
+        ">>> MAIL From:<alice@sender.example>\n"
+        "<<< 550 Insecure Mail Relay\n"
+        "554 <bob@rcpt.example>... Remote protocol error\n"
+        "421 other.example (smtp)... Deferred: Connection timed out with other.example\n"
+    )
+    (r,) = classify_text(text).recipients
+    assert r.recipient == "bob@rcpt.example"
+    assert r.diagnostic == "550 Insecure Mail Relay (in reply to MAIL FROM command)"
+    assert r.reason == "norelaying"
+
+
+def test_an_auto_reply_that_says_the_mailbox_is_no_longer_used_is_a_dead_address() -> None:
+    head = (
+        "From: <bob@rcpt.example>\nTo: <alice@sender.example>\nSubject: Automatic reply: hello\n"
+        "Auto-Submitted: auto-replied\n\n"
+    )
+    away = classify_text(head + "I am out of the office until Monday.\n")
+    assert (away.kind, away.recipients[0].reason) == ("vacation", "vacation")
+    gone = classify_text(head + "This inbox is no longer in use. Please write to sales@.\n")
+    assert (gone.kind, gone.recipients[0].reason) == ("vacation", "suspend")
+
+
+def test_a_local_transport_missing_a_file_is_a_mailer_error() -> None:
+    line = "Failed to read response template /home/bob/.vacation.msg: No such file or directory"
+    assert reason(line) == "mailererror"
