@@ -68,6 +68,14 @@ def test_long_pathological_lines_finish_quickly() -> None:
         ("a." * 100_000) + "example",
         "=?" * 100_000,
         "Content-Type: multipart/mixed; boundary=x\n\n" + "--x\n" * 50_000,
+        # the stage, transcript and provider-code patterns
+        "rcpt to " * 50_000 + "<<< 550",
+        "rcpt to:<" + "a" * 100_000 + " <<< 550",
+        ">>> MAIL From:<a@b.example>\n<<< 550 x\n" * 20_000,
+        "554 <a@b.example>... Remote protocol error\n" * 20_000,
+        "aup#" * 100_000 + "1310",
+        "lpn" * 100_000 + "_416",
+        "71 " * 100_000,
     ]
     for text in hostile:
         assert isinstance(classify_text(text), BounceReport)
