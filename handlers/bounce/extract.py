@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from handlers.bounce import dsn, scan
+from handlers.bounce.classify import match_text
 from handlers.bounce.details import complete, from_fields, informative, kind_of
 from handlers.bounce.mime import Part, decode_header, parse
 from handlers.bounce.paste import read_paste
@@ -197,15 +198,36 @@ def read_message(msg: Part) -> tuple[str, list[Found]]:
     if any(not informative(f.diagnostic) for f in found):
         general = scan.error_lines(section) or " ".join(section.split())[: scan.MAX_DIAGNOSTIC]
     delayed = bool(_DELAY_SUBJECT_RE.search(subject))
+    state = _notice_state(section, found)
     section = section[:8_000]
     for f in found:
         f.whole = True
+        if state and not f.hint:
+            own = match_text(" ".join(f.diagnostic.lower().split()))
+            if own is None or not own.strong:
+                f.hint = state
         if delayed and not f.action:
             f.action = "delayed"
         if not informative(f.diagnostic) and general:
             f.diagnostic = (f.diagnostic + " " + general).strip() if f.diagnostic else general
         complete(f, section)
     return (kind_of(found) if is_bounce else "maybe"), found
+
+
+# what a bounce's opening notice may say of the mailbox itself, beating a vaguer reply below it
+_MAILBOX_STATES = frozenset({"suspend", "mailboxfull", "hasmoved"})
+
+
+def _notice_state(section: str, found: list[Found]) -> str | None:
+    """The mailbox state the notice before the first recipient states (`The user(s) account is
+    disabled.`), when it names one in so many words."""
+    low = section[:20_000].lower()
+    starts = [low.find(f.recipient.lower()) for f in found if f.recipient]
+    first = min((i for i in starts if i >= 0), default=-1)
+    if first <= 0:
+        return None
+    said = match_text(" ".join(low[max(0, first - 2_000) : first].split()))
+    return said.reason if said and said.strong and said.reason in _MAILBOX_STATES else None
 
 
 def _inner_bounce(msg: Part) -> Part | None:

@@ -182,3 +182,16 @@ def test_an_auto_reply_that_says_the_mailbox_is_no_longer_used_is_a_dead_address
 def test_a_local_transport_missing_a_file_is_a_mailer_error() -> None:
     line = "Failed to read response template /home/bob/.vacation.msg: No such file or directory"
     assert reason(line) == "mailererror"
+
+
+def test_a_notice_stating_the_mailbox_state_beats_a_vaguer_reply_below_it() -> None:
+    def bounce(notice: str) -> str:
+        return (
+            "From: Mail Administrator <Postmaster@mx.rcpt.example>\n"
+            "Subject: Mail System Error - Returned Mail\n\n"
+            f"{notice}\n\n"
+            "<bob@rcpt.example>: 550 user unknown (in reply to RCPT TO command)\n"
+        )
+
+    assert reason(bounce("The user(s) account is disabled.")) == "suspend"
+    assert reason(bounce("Your message could not be delivered.")) == "userunknown"
