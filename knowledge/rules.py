@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -116,6 +114,8 @@ def load_rules(path: Path = PATH) -> ClassifyRules:
     from knowledge.cache import cached, default_dir
 
     def build() -> ClassifyRules:
+        import tomllib
+
         try:
             with path.open("rb") as fh:
                 return parse(tomllib.load(fh))
@@ -142,18 +142,27 @@ def load_markers(path: Path = PROVIDERS) -> tuple[tuple[str, str], ...]:
     reader starts fast; knowledge.loader checks the same file in full, and a test checks that both
     readings agree.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RulesError(f"{path}: cannot read provider markers: {exc}") from exc
-    out = []
-    for table in _CODE_TABLE_RE.split(text)[1:]:
-        fields: dict[str, str] = {}
-        for m in _STRING_FIELD_RE.finditer(table):
-            fields.setdefault(m.group(1), json.loads('"' + m.group(2) + '"'))
-        if fields.get("marker", "").strip() and fields.get("reason"):
-            out.append((fields["marker"].lower(), fields["reason"]))
-    return tuple(out)
+    from knowledge.cache import cached, default_dir
+
+    def build() -> tuple[tuple[str, str], ...]:
+        import json
+
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise RulesError(f"{path}: cannot read provider markers: {exc}") from exc
+        out = []
+        for table in _CODE_TABLE_RE.split(text)[1:]:
+            fields: dict[str, str] = {}
+            for m in _STRING_FIELD_RE.finditer(table):
+                fields.setdefault(m.group(1), json.loads('"' + m.group(2) + '"'))
+            if fields.get("marker", "").strip() and fields.get("reason"):
+                out.append((fields["marker"].lower(), fields["reason"]))
+        return tuple(out)
+
+    if not path.is_file():
+        return build()  # names the unreadable file
+    return cached("markers", [path, Path(__file__)], build, tuple, (), default_dir())
 
 
 @cache
@@ -169,6 +178,8 @@ def load_reason_phrases(directory: Path = REASONS) -> tuple[tuple[str, str], ...
     paths = sorted(directory.glob("*.toml"))
 
     def build() -> tuple[tuple[str, str], ...]:
+        import tomllib
+
         pairs: list[tuple[str, str]] = []
         for path in paths:
             try:

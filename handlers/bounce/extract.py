@@ -198,14 +198,18 @@ def read_message(msg: Part) -> tuple[str, list[Found]]:
     if any(not informative(f.diagnostic) for f in found):
         general = scan.error_lines(section) or " ".join(section.split())[: scan.MAX_DIAGNOSTIC]
     delayed = bool(_DELAY_SUBJECT_RE.search(subject))
-    state = _notice_state(section, found)
+    weak = [
+        f
+        for f in found
+        if not f.hint
+        and not getattr(match_text(" ".join(f.diagnostic.lower().split())), "strong", False)
+    ]
+    state = _notice_state(section, found) if weak else None
+    for f in weak:
+        f.hint = state
     section = section[:8_000]
     for f in found:
         f.whole = True
-        if state and not f.hint:
-            own = match_text(" ".join(f.diagnostic.lower().split()))
-            if own is None or not own.strong:
-                f.hint = state
         if delayed and not f.action:
             f.action = "delayed"
         if not informative(f.diagnostic) and general:
@@ -226,7 +230,7 @@ def _notice_state(section: str, found: list[Found]) -> str | None:
     first = min((i for i in starts if i >= 0), default=-1)
     if first <= 0:
         return None
-    said = match_text(" ".join(low[max(0, first - 2_000) : first].split()))
+    said = match_text(" ".join(low[max(0, first - 600) : first].split()))
     return said.reason if said and said.strong and said.reason in _MAILBOX_STATES else None
 
 
