@@ -196,3 +196,24 @@ def load_reason_phrases(directory: Path = REASONS) -> tuple[tuple[str, str], ...
 
     files = [*paths, Path(__file__)]
     return cached("reason-phrases", files, build, tuple, (), default_dir())
+
+
+@cache
+def load_refinements() -> dict[str, tuple[tuple[str, str], ...]]:
+    """Rule phrase -> the reason files' longer phrases that contain it (longest first), for every
+    rule that is not `final`: a longer wording inside the text refines the rule's reason."""
+    from knowledge.cache import cached, default_dir
+
+    def build() -> dict[str, tuple[tuple[str, str], ...]]:
+        longer = load_reason_phrases()
+        out: dict[str, tuple[tuple[str, str], ...]] = {}
+        for phrase in {p for r in load_rules().rules if not r.final for p in r.phrases}:
+            found = tuple((lp, reason) for lp, reason in longer if lp != phrase and phrase in lp)
+            if found:
+                out[phrase] = found
+        return out
+
+    files = [PATH, *sorted(REASONS.glob("*.toml")), Path(__file__)]
+    if not all(f.is_file() for f in files[:1]):
+        return build()
+    return cached("refinements", files, build, dict, (), default_dir())

@@ -8,7 +8,13 @@ from typing import NamedTuple
 
 from handlers.bounce.records import Found
 from handlers.bounce.textmatch import OrderedRules
-from knowledge.rules import ClassifyRules, load_markers, load_reason_phrases, load_rules
+from knowledge.rules import (
+    ClassifyRules,
+    load_markers,
+    load_reason_phrases,
+    load_refinements,
+    load_rules,
+)
 
 # reasons a status code names so precisely that a vaguer phrase must not override them
 PRECISE_STATUS = frozenset(
@@ -132,16 +138,10 @@ def _engine() -> tuple[OrderedRules, tuple[Match | _RuleAnswer, ...]]:
 def _refinement(matched: str, reason: str, text: str) -> str | None:
     """A longer wording of a reason file that contains the matched phrase and names another reason
     (`网域不存在`, "domain does not exist", refines `不存在`): the more specific words win."""
-    for longer, other in _refinements(matched):
+    for longer, other in load_refinements().get(matched, ()):
         if other != reason and longer in text:
             return other
     return None
-
-
-@lru_cache(maxsize=1024)
-def _refinements(matched: str) -> tuple[tuple[str, str], ...]:
-    """The reason files' longer phrases that contain `matched`, longest first."""
-    return tuple((p, r) for p, r in load_reason_phrases() if p != matched and matched in p)
 
 
 @cache
