@@ -38,6 +38,36 @@ class PhraseRule:
 
 
 @dataclass(frozen=True, slots=True)
+class HostRules:
+    """What one provider's servers mean by their answers (Sisimai calls these rhost rules).
+
+    Applies when the host that refused ends with one of `suffixes`; tried before the general rules:
+    `status` (exact enhanced code), then `phrases` (lower-case substring), then, for a bare X.0.0 or
+    no status, `stage` (the command the answer was given to).
+    """
+
+    name: str
+    suffixes: tuple[str, ...]
+    status: Mapping[str, str]
+    phrases: tuple[tuple[str, str], ...]
+    stage: Mapping[str, str]
+
+    def reason(
+        self, host: str | None, status: str | None, stage: str | None, text: str
+    ) -> str | None:
+        if not host or not host.lower().rstrip(".").endswith(self.suffixes):
+            return None
+        if status and status in self.status:
+            return self.status[status]
+        for phrase, reason in self.phrases:
+            if phrase in text:
+                return reason
+        if (status is None or status.endswith(".0.0")) and stage:
+            return self.stage.get(stage)
+        return None
+
+
+@dataclass(frozen=True, slots=True)
 class ClassifyRules:
     rules: tuple[PhraseRule, ...]
     status: Mapping[str, str]  # "X.1.1" -> reason
@@ -45,6 +75,7 @@ class ClassifyRules:
     domain: Mapping[str, str]  # recipient domain -> reason when the text says nothing known
     # an auto-reply saying the mailbox is no longer used: a dead address, not an absence
     retired: tuple[str, ...] = ()
+    hosts: tuple[HostRules, ...] = ()
 
     @property
     def reasons(self) -> frozenset[str]:
@@ -98,12 +129,35 @@ def parse(data: Mapping[str, Any]) -> ClassifyRules:
     if not isinstance(autoreply, Mapping):
         raise RulesError(f"{PATH}: [autoreply]: expected a table")
     retired = _strings(autoreply.get("retired", []), "autoreply.retired")
+    hosts = []
+    raw_hosts = data.get("host", [])
+    if not isinstance(raw_hosts, list):
+        raise RulesError(f"{PATH}: host: expected an array of tables")
+    for i, item in enumerate(raw_hosts, 1):
+        where = f"host[{i}]"
+        if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
+            raise RulesError(f"{PATH}: {where}: needs a `name`")
+        stages = _table(item, "stage")
+        if any(k not in STAGES for k in stages):
+            raise RulesError(f"{PATH}: {where}.stage: keys must be among {STAGES}")
+        hosts.append(
+            HostRules(
+                name=item["name"],
+                suffixes=tuple(
+                    x.lower() for x in _strings(item.get("suffixes", []), f"{where}.suffixes")
+                ),
+                status=_table(item, "status"),
+                phrases=tuple((k.lower(), v) for k, v in _table(item, "phrases").items()),
+                stage=stages,
+            )
+        )
     return ClassifyRules(
         rules=tuple(rules),
         status=_table(data, "status"),
         reply=_table(data, "reply"),
         domain=_table(data, "domain"),
         retired=tuple(p.lower() for p in retired),
+        hosts=tuple(hosts),
     )
 
 
@@ -127,7 +181,7 @@ def load_rules(path: Path = PATH) -> ClassifyRules:
     if not path.is_file():
         return build()  # names the missing file
     files = [path, Path(__file__)]
-    return cached("rules", files, build, ClassifyRules, (PhraseRule,), default_dir())
+    return cached("rules", files, build, ClassifyRules, (PhraseRule, HostRules), default_dir())
 
 
 _CODE_TABLE_RE = re.compile(r"^\[\[code\]\]", re.M)

@@ -121,7 +121,7 @@ def read_message(msg: Part) -> tuple[str, list[Found]]:
     subject = decode_header(msg.header("subject"))
     sender = msg.header("from")
     exclude = _address_set(sender, msg.header("to"), msg.header("return-path"))
-    human = _human_text(parts)
+    human = _unquoted(_human_text(parts))
 
     feedback = [p for p in parts if p.content_type == "message/feedback-report"]
     unsubscribe = msg.header("x-apple-unsubscribe").lower() == "true"
@@ -232,6 +232,19 @@ def _notice_state(section: str, found: list[Found]) -> str | None:
         return None
     said = match_text(" ".join(low[max(0, first - 600) : first].split()))
     return said.reason if said and said.strong and said.reason in _MAILBOX_STATES else None
+
+
+_QUOTED_LINE_RE = re.compile(r"^[ \t]{0,3}>[ \t]?", re.M)
+
+
+def _unquoted(text: str) -> str:
+    """A bounce forwarded as quoted text (`> ` before most lines) read without the quoting."""
+    head = text[:20_000]
+    lines = [line for line in head.split("\n") if line.strip()]
+    quoted = len(_QUOTED_LINE_RE.findall(head))
+    if quoted >= 5 and quoted * 2 > len(lines):
+        return _QUOTED_LINE_RE.sub("", text)
+    return text
 
 
 def _inner_bounce(msg: Part) -> Part | None:

@@ -195,3 +195,78 @@ def test_a_notice_stating_the_mailbox_state_beats_a_vaguer_reply_below_it() -> N
 
     assert reason(bounce("The user(s) account is disabled.")) == "suspend"
     assert reason(bounce("Your message could not be delivered.")) == "userunknown"
+
+
+def _dsn_from(host: str, diagnostic: str, status: str) -> str:
+    return _dsn(diagnostic, status).replace(
+        "Action: failed\n", f"Action: failed\nRemote-MTA: dns; {host}\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("host", "diagnostic", "status", "want"),
+    [
+        # NTT docomo: the same words mean a missing user at RCPT TO and a refused sender after DATA
+        (
+            "mfsmax.docomo.ne.jp",
+            "550 Unknown user bob@docomo.ne.jp (in reply to RCPT TO command)",
+            "5.0.0",
+            "userunknown",
+        ),
+        (
+            "mfsmax.docomo.ne.jp",
+            "550 Unknown user bob@docomo.ne.jp (in reply to end of DATA command)",
+            "5.0.0",
+            "rejected",
+        ),
+        ("mfsmax.docomo.ne.jp", "552 Too many recipients", "5.0.0", "toomanyconn"),
+        # Mimecast documents this one as a virus (or an over-the-limit spam score)
+        (
+            "us-smtp-inbound-1.mimecast.com",
+            "554 email rejected due to security policies - MCSpamSignature.sa.2.2",
+            "5.0.0",
+            "virusdetected",
+        ),
+    ],
+)
+def test_a_providers_own_meaning_applies_to_its_hosts(
+    host: str, diagnostic: str, status: str, want: str
+) -> None:
+    assert reason(_dsn_from(host, diagnostic, status)) == want
+
+
+def test_host_rules_do_not_apply_to_other_hosts() -> None:
+    text = _dsn_from("mx.rcpt.example", "552 Too many recipients", "5.0.0")
+    assert reason(text) == "exceedlimit"
+
+
+def test_a_bounce_forwarded_as_quoted_text_is_read_through_the_quotes() -> None:
+    bounce = [
+        "From: Mail Delivery Subsystem <MAILER-DAEMON>",
+        "Subject: Returned mail: see transcript for details",
+        "",
+        "   ----- The following addresses had permanent fatal errors -----",
+        "<bob@rcpt.example>",
+        "    (reason: 550 Unknown user bob@rcpt.example)",
+        "",
+        "   ----- Transcript of session follows -----",
+        "554 5.0.0 Service unavailable",
+        "Reporting-MTA: dns; mx.sender.example",
+        "",
+        "Final-Recipient: RFC822; bob@rcpt.example",
+        "Action: failed",
+        "Status: 5.2.0",
+        "Remote-MTA: DNS; mx.rcpt.example",
+        "Diagnostic-Code: SMTP; 550 Unknown user bob@rcpt.example",
+    ]
+    text = (
+        "From: alice@sender.example\nTo: it@sender.example\nSubject: Fwd: Returned mail\n\n"
+        "Begin forwarded message:\n\n" + "".join(f"> {line}\n" for line in bounce)
+    )
+    (r,) = classify_text(text).recipients
+    assert (r.recipient, r.status, r.remote_host) == (
+        "bob@rcpt.example",
+        "5.2.0",
+        "mx.rcpt.example",
+    )
+    assert r.diagnostic == "550 Unknown user bob@rcpt.example"
