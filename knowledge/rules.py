@@ -84,6 +84,8 @@ class ClassifyRules:
             + list(self.status.values())
             + list(self.reply.values())
             + list(self.domain.values())
+            + [r for h in self.hosts for r in (*h.status.values(), *h.stage.values())]
+            + [r for h in self.hosts for _, r in h.phrases]
         )
 
 
