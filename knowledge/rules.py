@@ -39,24 +39,28 @@ class PhraseRule:
 
 @dataclass(frozen=True, slots=True)
 class HostRules:
-    """What one provider's servers mean by their answers (Sisimai calls these rhost rules).
+    """What one provider's servers mean by their answers: a file in knowledge/hosts/.
 
-    Applies when the host that refused ends with one of `suffixes`; tried before the general rules:
-    `status` (exact enhanced code), then `phrases` (lower-case substring), then, for a bare X.0.0 or
-    no status, `stage` (the command the answer was given to).
+    Applies when the host that refused ends with one of `hosts`, or (with no refusing host named)
+    the recipient's domain ends with one of `domains`. Tried before the general rules: `status`
+    (exact enhanced code), then `phrases` (lower-case substring, in file order), then, for a bare
+    X.0.0 or no status, `stage` (the SMTP command the answer was given to).
     """
 
     name: str
-    suffixes: tuple[str, ...]
+    hosts: tuple[str, ...]
+    domains: tuple[str, ...]
     status: Mapping[str, str]
     phrases: tuple[tuple[str, str], ...]
     stage: Mapping[str, str]
 
-    def reason(
-        self, host: str | None, status: str | None, stage: str | None, text: str
-    ) -> str | None:
-        if not host or not host.lower().rstrip(".").endswith(self.suffixes):
-            return None
+    def applies(self, host: str | None, recipient: str | None) -> bool:
+        if host:
+            return bool(self.hosts) and host.lower().rstrip(".").endswith(self.hosts)
+        domain = recipient.rsplit("@", 1)[1].lower() if recipient and "@" in recipient else ""
+        return bool(domain and self.domains) and domain.endswith(self.domains)
+
+    def reason(self, status: str | None, stage: str | None, text: str) -> str | None:
         if status and status in self.status:
             return self.status[status]
         for phrase, reason in self.phrases:
@@ -102,6 +106,33 @@ def _table(data: Mapping[str, Any], key: str) -> dict[str, str]:
     return dict(table)
 
 
+def _suffixes(item: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+    return tuple(x.lower().strip(".") for x in _strings(item.get(key, []), f"{where}.{key}"))
+
+
+def parse_host(item: Mapping[str, Any], where: str) -> HostRules:
+    """Check and convert one knowledge/hosts/*.toml document."""
+    if not isinstance(item.get("name"), str):
+        raise RulesError(f"{where}: needs a `name`")
+    unknown = set(item) - {"name", "hosts", "domains", "source", "status", "phrases", "stage"}
+    if unknown:
+        raise RulesError(f"{where}: unknown keys {sorted(unknown)}")
+    hosts, domains = _suffixes(item, "hosts", where), _suffixes(item, "domains", where)
+    if not hosts and not domains:
+        raise RulesError(f"{where}: needs `hosts` or `domains` (suffixes it applies to)")
+    stages = _table(item, "stage")
+    if any(k not in STAGES for k in stages):
+        raise RulesError(f"{where}: [stage]: keys must be among {STAGES}")
+    return HostRules(
+        name=item["name"],
+        hosts=hosts,
+        domains=domains,
+        status=_table(item, "status"),
+        phrases=tuple((k.lower(), v) for k, v in _table(item, "phrases").items()),
+        stage=stages,
+    )
+
+
 def parse(data: Mapping[str, Any]) -> ClassifyRules:
     """Check and convert the TOML document's data."""
     rules = []
@@ -131,35 +162,12 @@ def parse(data: Mapping[str, Any]) -> ClassifyRules:
     if not isinstance(autoreply, Mapping):
         raise RulesError(f"{PATH}: [autoreply]: expected a table")
     retired = _strings(autoreply.get("retired", []), "autoreply.retired")
-    hosts = []
-    raw_hosts = data.get("host", [])
-    if not isinstance(raw_hosts, list):
-        raise RulesError(f"{PATH}: host: expected an array of tables")
-    for i, item in enumerate(raw_hosts, 1):
-        where = f"host[{i}]"
-        if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
-            raise RulesError(f"{PATH}: {where}: needs a `name`")
-        stages = _table(item, "stage")
-        if any(k not in STAGES for k in stages):
-            raise RulesError(f"{PATH}: {where}.stage: keys must be among {STAGES}")
-        hosts.append(
-            HostRules(
-                name=item["name"],
-                suffixes=tuple(
-                    x.lower() for x in _strings(item.get("suffixes", []), f"{where}.suffixes")
-                ),
-                status=_table(item, "status"),
-                phrases=tuple((k.lower(), v) for k, v in _table(item, "phrases").items()),
-                stage=stages,
-            )
-        )
     return ClassifyRules(
         rules=tuple(rules),
         status=_table(data, "status"),
         reply=_table(data, "reply"),
         domain=_table(data, "domain"),
         retired=tuple(p.lower() for p in retired),
-        hosts=tuple(hosts),
     )
 
 
@@ -169,20 +177,28 @@ def load_rules(path: Path = PATH) -> ClassifyRules:
     file has not changed since it was last parsed)."""
     from knowledge.cache import cached, default_dir
 
+    host_files = sorted((path.parent / "hosts").glob("*.toml"))
+
     def build() -> ClassifyRules:
+        import dataclasses
         import tomllib
 
-        try:
-            with path.open("rb") as fh:
-                return parse(tomllib.load(fh))
-        except FileNotFoundError as exc:
-            raise RulesError(f"{path}: file is missing") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise RulesError(f"{path}: not valid TOML: {exc}") from exc
+        def read(file: Path) -> dict[str, Any]:
+            try:
+                with file.open("rb") as fh:
+                    return tomllib.load(fh)
+            except FileNotFoundError as exc:
+                raise RulesError(f"{file}: file is missing") from exc
+            except tomllib.TOMLDecodeError as exc:
+                raise RulesError(f"{file}: not valid TOML: {exc}") from exc
+
+        rules = parse(read(path))
+        hosts = tuple(parse_host(read(f), str(f)) for f in host_files)
+        return dataclasses.replace(rules, hosts=hosts)
 
     if not path.is_file():
         return build()  # names the missing file
-    files = [path, Path(__file__)]
+    files = [path, *host_files, Path(__file__)]
     return cached("rules", files, build, ClassifyRules, (PhraseRule, HostRules), default_dir())
 
 

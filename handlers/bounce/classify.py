@@ -213,9 +213,10 @@ def reason_of(found: Found) -> str:
     rules = load_rules()
     text = " ".join(found.diagnostic.lower().split())
     for host in rules.hosts:
-        meant = host.reason(found.remote_host, found.status, found.stage, text)
-        if meant:
-            return meant  # the provider's own meaning of its answer
+        if host.applies(found.remote_host, found.recipient):
+            meant = host.reason(found.status, found.stage, text)
+            if meant:
+                return meant  # the provider's own meaning of its answer
     matched = match_text(text, found.stage)
     textual, strong, directory, provider = matched if matched else (None, False, False, False)
     coded = by_status(found.status, rules)

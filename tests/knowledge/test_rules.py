@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.loader import REASONS, load
-from knowledge.rules import RulesError, load_markers, load_rules, parse
+from knowledge.rules import RulesError, load_markers, load_rules, parse, parse_host
 
 
 def test_every_rule_names_a_known_reason() -> None:
@@ -44,3 +44,31 @@ def test_a_broken_rule_is_refused_with_its_place() -> None:
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(RulesError, match="missing"):
         load_rules.__wrapped__(tmp_path / "nope.toml")
+
+
+def test_every_host_file_names_suffixes_and_known_reasons() -> None:
+    hosts = load_rules().hosts
+    assert {h.name for h in hosts} >= {"NTT docomo", "Mimecast"}
+    for h in hosts:
+        assert h.hosts or h.domains, h.name
+        assert all(p == p.lower() for p, _ in h.phrases), h.name
+
+
+def test_a_broken_host_file_is_refused_with_its_name() -> None:
+    with pytest.raises(RulesError, match="x.toml: needs `hosts` or `domains`"):
+        parse_host({"name": "X", "phrases": {"a": "blocked"}}, "x.toml")
+    with pytest.raises(RulesError, match=r"x.toml: \[stage\]"):
+        parse_host({"name": "X", "hosts": ["x.example"], "stage": {"LATER": "blocked"}}, "x.toml")
+    with pytest.raises(RulesError, match="unknown keys"):
+        parse_host({"name": "X", "hosts": ["x.example"], "phrase": {}}, "x.toml")
+
+
+def test_host_rules_apply_by_refusing_host_else_by_recipient_domain() -> None:
+    rules = parse_host(
+        {"name": "X", "hosts": ["mx.example"], "domains": ["example.org"], "phrases": {"a": "b"}},
+        "x.toml",
+    )
+    assert rules.applies("in1.MX.example.", None)
+    assert not rules.applies("mx.example.net", "bob@example.org")  # a named host decides
+    assert rules.applies(None, "bob@mail.example.org")
+    assert not rules.applies(None, "bob@example.com")
