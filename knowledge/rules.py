@@ -37,6 +37,12 @@ class PhraseRule:
     final: bool = False
 
 
+def _under(name: str, suffixes: tuple[str, ...]) -> bool:
+    """Whether `name` is one of `suffixes` or a name below one (label by label: beau.com is not
+    under au.com)."""
+    return bool(name) and any(name == s or name.endswith("." + s) for s in suffixes)
+
+
 @dataclass(frozen=True, slots=True)
 class HostRules:
     """What one provider's servers mean by their answers: a file in knowledge/hosts/.
@@ -56,9 +62,11 @@ class HostRules:
 
     def applies(self, host: str | None, recipient: str | None) -> bool:
         if host:
-            return bool(self.hosts) and host.lower().rstrip(".").endswith(self.hosts)
+            # the name alone: `lsean.ezweb.ne.jp. (27.85.176.228, ...)` -> `lsean.ezweb.ne.jp`
+            name = host.split(None, 1)[0].split("(", 1)[0].strip("[]").rstrip(".").lower()
+            return _under(name, self.hosts)
         domain = recipient.rsplit("@", 1)[1].lower() if recipient and "@" in recipient else ""
-        return bool(domain and self.domains) and domain.endswith(self.domains)
+        return _under(domain.rstrip("."), self.domains)
 
     def reason(self, status: str | None, stage: str | None, text: str) -> str | None:
         if status and status in self.status:

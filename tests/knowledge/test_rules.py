@@ -55,7 +55,7 @@ def test_every_host_file_names_suffixes_and_known_reasons() -> None:
 
 
 def test_a_broken_host_file_is_refused_with_its_name() -> None:
-    with pytest.raises(RulesError, match="x.toml: needs `hosts` or `domains`"):
+    with pytest.raises(RulesError, match=r"x\.toml: needs `hosts` or `domains`"):
         parse_host({"name": "X", "phrases": {"a": "blocked"}}, "x.toml")
     with pytest.raises(RulesError, match=r"x.toml: \[stage\]"):
         parse_host({"name": "X", "hosts": ["x.example"], "stage": {"LATER": "blocked"}}, "x.toml")
@@ -72,3 +72,12 @@ def test_host_rules_apply_by_refusing_host_else_by_recipient_domain() -> None:
     assert not rules.applies("mx.example.net", "bob@example.org")  # a named host decides
     assert rules.applies(None, "bob@mail.example.org")
     assert not rules.applies(None, "bob@example.com")
+
+
+def test_host_suffixes_match_whole_labels_and_the_host_name_alone() -> None:
+    rules = parse_host({"name": "X", "hosts": ["au.com"], "phrases": {"a": "b"}}, "x.toml")
+    assert rules.applies("msmx.au.com", None)
+    assert rules.applies("au.com.", None)
+    assert not rules.applies("mx.beau.com", None)
+    assert rules.applies("msmx.au.com. (27.85.176.228, the server for the domain au.com.)", None)
+    assert rules.applies("[msmx.au.com]", None)
