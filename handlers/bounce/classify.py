@@ -194,6 +194,18 @@ def _status_wins(textual: str | None, coded: str) -> bool:
     return textual in VAGUE_TEXT and coded not in ("systemerror", "networkerror", "syntaxerror")
 
 
+_CONTINUATION_RE = re.compile(r"(?<![\w.-])[245][0-9][0-9]-(?:[245]\.[0-9]{1,3}\.[0-9]{1,3} )?")
+
+
+def _joined(diagnostic: str) -> str:
+    """The diagnostic lower-cased on one line, without the `550-5.7.1 ` that starts each
+    continuation line of a multi-line reply (Gmail cuts sentences there), so phrases match across."""
+    text = " ".join(diagnostic.lower().split())
+    if text.count("-", 0, 2000) and len(_CONTINUATION_RE.findall(text, 0, 4000)) > 1:
+        text = " ".join(_CONTINUATION_RE.sub(" ", text).split())
+    return text
+
+
 def _deferred(found: Found, text: str) -> bool:
     """Whether the text reports a delay that is still being retried, not a returned message."""
     return (found.action or "").lower() == "delayed" or "deferred" in text
@@ -211,7 +223,7 @@ def reason_of(found: Found) -> str:
     if (found.status or "").startswith("2.") or action in ("delivered", "relayed", "expanded"):
         return "delivered"
     rules = load_rules()
-    text = " ".join(found.diagnostic.lower().split())
+    text = _joined(found.diagnostic)
     for host in rules.hosts:
         if host.applies(found.remote_host, found.recipient):
             meant = host.reason(found.status, found.stage, text)
