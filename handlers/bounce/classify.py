@@ -92,8 +92,8 @@ def _match_cached(text: str) -> Match | None:
 
 
 def _match(text: str, stage: str | None) -> Match | None:
-    """The first rule, in order, that matches: provider codes, classify.toml's rules, the reason
-    files' own wordings, provider wordings (an indexed search, same answer as trying each)."""
+    """The first rule, in order, that matches: provider codes, provider wordings, classify.toml's
+    rules, the reason files' own wordings (an indexed search, same answer as trying each)."""
     engine, answers = _engine()
     index = engine.first(text, stage)
     if index is None:
@@ -123,15 +123,15 @@ def _engine() -> tuple[OrderedRules, tuple[Match | _RuleAnswer, ...]]:
     for marker, reason in codes:  # a provider's own code (`?p=NoSuchUser`, `TSS04`)
         rules.append(((marker,), (), ""))
         answers.append(Match(reason, True, True, True))
+    for marker, reason in wordings:  # a provider's own wording: beats the general rules, but the
+        rules.append(((marker,), (), ""))  # stage it was given at still counts
+        answers.append(Match(reason, True, True, False))
     for reason, words, regexes, rule_stage, strong, directory, final in _compiled():
         rules.append((words, regexes, rule_stage))
         answers.append((reason, words, strong, directory, final))
     for phrase, reason in load_reason_phrases():  # a reason file's wording no rule above names
         rules.append(((phrase,), (), ""))
         answers.append(Match(reason, False))
-    for marker, reason in wordings:  # a provider's wording the phrases above miss
-        rules.append(((marker,), (), ""))
-        answers.append(Match(reason, True, True, True))
     return OrderedRules(rules), tuple(answers)
 
 

@@ -18,14 +18,14 @@ STAGES = (None, "CONN", "HELO", "MAIL", "RCPT", "DATA", "STARTTLS", "AUTH")
 
 
 def shipped_rules() -> list[Rule]:
-    """The classifier's order: provider codes, the text rules, the reason files' own wordings,
-    then provider wordings."""
+    """The classifier's order: provider codes, provider wordings, the text rules, then the reason
+    files' own wordings."""
     markers = load_markers()
     codes = [((m,), (), "") for m, _ in markers if " " not in m]
     wordings = [((m,), (), "") for m, _ in markers if " " in m]
     rules: list[Rule] = [(r.phrases, r.regexes, r.stage) for r in load_rules().rules]
     phrases: list[Rule] = [((p,), (), "") for p, _ in load_reason_phrases()]
-    return [*codes, *rules, *phrases, *wordings]
+    return [*codes, *wordings, *rules, *phrases]
 
 
 def _collapsed(text: str) -> str:
