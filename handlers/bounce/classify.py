@@ -76,9 +76,7 @@ def match_text(text: str, stage: str | None = None) -> Match | None:
     """The first rule matching `text` (lower-case, collapsed): its reason and whether it is strong."""
     if not text:
         return None
-    if not _has_stage_rules():
-        return _match_cached(text)
-    return _match(text, stage)
+    return _match_cached(text, stage if _has_stage_rules() else None)
 
 
 @cache
@@ -86,9 +84,9 @@ def _has_stage_rules() -> bool:
     return any(r.stage for r in load_rules().rules)
 
 
-@lru_cache(maxsize=2048)
-def _match_cached(text: str) -> Match | None:
-    return _match(text, None)
+@lru_cache(maxsize=4096)
+def _match_cached(text: str, stage: str | None) -> Match | None:
+    return _match(text, stage)
 
 
 def _match(text: str, stage: str | None) -> Match | None:
@@ -113,6 +111,22 @@ def _match(text: str, stage: str | None) -> Match | None:
 
 
 _RuleAnswer = tuple[str, tuple[str, ...], bool, bool, bool]
+# what a bounce's opening notice may say of the mailbox itself (`The user(s) account is disabled.`)
+MAILBOX_STATES = frozenset({"suspend", "mailboxfull", "hasmoved"})
+
+
+def mailbox_state(text: str) -> str | None:
+    """The mailbox state (suspend, mailboxfull, hasmoved) a strong rule finds in `text`."""
+    engine, reasons = _state_engine()
+    index = engine.first(" ".join(text.lower().split()))
+    return None if index is None else reasons[index]
+
+
+@cache
+def _state_engine() -> tuple[OrderedRules, tuple[str, ...]]:
+    picked = [r for r in _compiled() if r[0] in MAILBOX_STATES and (r[4] or r[6])]
+    engine = OrderedRules([(words, regexes, "") for _, words, regexes, *_ in picked])
+    return engine, tuple(r[0] for r in picked)
 
 
 @cache

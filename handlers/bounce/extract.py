@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from handlers.bounce import dsn, scan
-from handlers.bounce.classify import match_text
+from handlers.bounce.classify import mailbox_state, match_text
 from handlers.bounce.details import complete, from_fields, informative, kind_of
 from handlers.bounce.mime import Part, decode_header, parse
 from handlers.bounce.paste import read_paste
@@ -218,10 +218,6 @@ def read_message(msg: Part) -> tuple[str, list[Found]]:
     return (kind_of(found) if is_bounce else "maybe"), found
 
 
-# what a bounce's opening notice may say of the mailbox itself, beating a vaguer reply below it
-_MAILBOX_STATES = frozenset({"suspend", "mailboxfull", "hasmoved"})
-
-
 def _notice_state(section: str, found: list[Found]) -> str | None:
     """The mailbox state the notice before the first recipient states (`The user(s) account is
     disabled.`), when it names one in so many words."""
@@ -230,8 +226,7 @@ def _notice_state(section: str, found: list[Found]) -> str | None:
     first = min((i for i in starts if i >= 0), default=-1)
     if first <= 0:
         return None
-    said = match_text(" ".join(low[max(0, first - 600) : first].split()))
-    return said.reason if said and said.strong and said.reason in _MAILBOX_STATES else None
+    return mailbox_state(low[max(0, first - 600) : first])
 
 
 _QUOTED_LINE_RE = re.compile(r"^[ \t]{0,3}>[ \t]?", re.M)
