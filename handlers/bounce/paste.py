@@ -19,6 +19,21 @@ _INLINE_FIELD_RE = re.compile(
     r"(?<=\S) (final-recipient|original-recipient|diagnostic-code|status|action|remote-mta)(?=: )",
     re.I,
 )
+_REJECT_RE = re.compile(
+    r"\breject: (rcpt|mail|data|end-of-message|connect|helo|ehlo|vrfy|etrn) from "
+    r"[^\s\[]{0,253}\[[0-9a-f.:]{1,45}\](?::[0-9]{1,5})?: "
+    r"([245][0-9][0-9] [^\n]{0,2000}?); from=<[^>\n]{0,320}>,? to=<(" + scan.ADDRESS + r")>",
+    re.I,
+)
+_REJECT_STAGES = {
+    "RCPT": "RCPT",
+    "MAIL": "MAIL",
+    "DATA": "DATA",
+    "END-OF-MESSAGE": "DATA",
+    "CONNECT": "CONN",
+    "HELO": "HELO",
+    "EHLO": "HELO",
+}
 _BRACKETED_RE = re.compile("<(" + scan.ADDRESS + ")>")
 _TRANSCRIPT_RCPT_RE = re.compile(
     r"(?:>>>|>|->)\s{0,3}RCPT TO:\s{0,3}<(" + scan.ADDRESS + r")>", re.I
@@ -40,6 +55,23 @@ def read_paste(text: str) -> tuple[str, list[Found]]:
             for b in blocks
             if any(k in b for k in ("diagnostic-code", "status", *dsn.RECIPIENT_FIELDS))
         ]
+    if not found:
+        # a Postfix server refusing a client (smtpd, postscreen): the reply, then from= and to=
+        for m in _REJECT_RE.finditer(text[:2_000_000]):
+            command = _REJECT_STAGES.get(m.group(1).upper())
+            reply = " ".join(m.group(2).split())
+            if "postscreen[" in text[text.rfind("\n", 0, m.start()) + 1 : m.start()].lower():
+                reply = f"postscreen: {reply}"  # refused the client before any mail was taken
+            found.append(
+                Found(
+                    recipient=m.group(3),
+                    diagnostic=reply,
+                    action="failed" if m.group(2)[:1] == "5" else "delayed",
+                    stage=command,
+                )
+            )
+            if len(found) >= scan.MAX_RECIPIENTS:
+                break
     if not found:
         for m in _MAILLOG_RE.finditer(text[:2_000_000]):
             f = Found(

@@ -270,3 +270,24 @@ def test_a_bounce_forwarded_as_quoted_text_is_read_through_the_quotes() -> None:
         "mx.rcpt.example",
     )
     assert r.diagnostic == "550 Unknown user bob@rcpt.example"
+
+
+def test_a_postscreen_refusal_in_the_mail_log_is_a_block_of_the_client() -> None:
+    line = (
+        "Nov 23 11:58:46 mx postfix/postscreen[1469]: NOQUEUE: reject: RCPT from [192.0.2.6]:36215: "
+        "550 5.3.2 Service currently unavailable; from=<a@sender.example>, to=<b@rcpt.example>, "
+        "proto=ESMTP, helo=<sender.example>"
+    )
+    (r,) = classify_text(line).recipients
+    assert (r.recipient, r.reason, r.reply_code) == ("b@rcpt.example", "blocked", "550")
+
+
+def test_a_postfix_reject_line_names_the_to_address_and_the_command() -> None:
+    line = (
+        "Nov 23 11:58:34 mx postfix/smtpd[1470]: NOQUEUE: reject: RCPT from mail.sender.example"
+        "[2001:db8::25]: 550 5.7.1 <b@rcpt.example>: Recipient address rejected: Access denied; "
+        "from=<a@sender.example> to=<b@rcpt.example> proto=ESMTP helo=<mail.sender.example>"
+    )
+    (r,) = classify_text(line).recipients
+    assert (r.recipient, r.status) == ("b@rcpt.example", "5.7.1")
+    assert r.diagnostic.startswith("550 5.7.1 <b@rcpt.example>: Recipient address rejected")
