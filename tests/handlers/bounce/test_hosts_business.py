@@ -5,47 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.bounce import classify_text
 from knowledge.rules import HostRules, load_rules
-
-
-def _report(diagnostic: str, status: str, remote_mta: str | None, rcpt: str) -> str:
-    """A delivery status notification for one recipient, naming the refusing host if given."""
-    lines = [
-        "From: Mail Delivery System <MAILER-DAEMON@out.sender.example>",
-        "To: alice@sender.example",
-        "Subject: Delivery Status Notification (Failure)",
-        "MIME-Version: 1.0",
-        'Content-Type: multipart/report; report-type=delivery-status; boundary="rpt"',
-        "",
-        "--rpt",
-        "Content-Type: text/plain",
-        "",
-        "Your message could not be delivered to one or more recipients.",
-        "",
-        "--rpt",
-        "Content-Type: message/delivery-status",
-        "",
-        "Reporting-MTA: dns; out.sender.example",
-        "",
-        f"Final-Recipient: rfc822; {rcpt}",
-        "Action: failed",
-        f"Status: {status}",
-        *([f"Remote-MTA: dns; {remote_mta}"] if remote_mta else []),
-        f"Diagnostic-Code: smtp; {diagnostic}",
-        "",
-        "--rpt--",
-        "",
-    ]
-    return "\n".join(lines)
+from tests.handlers.bounce.dsn_text import reason_from
 
 
 def reason_of(
     diagnostic: str, status: str, remote_mta: str | None, rcpt: str = "carol@rcpt.example"
 ) -> str | None:
-    report = classify_text(_report(diagnostic, status, remote_mta, rcpt))
-    assert report.recipients, report.error
-    return report.recipients[0].reason
+    return reason_from(diagnostic, status, remote_mta, rcpt)
 
 
 EOP = "rcpt-example.mail.protection.outlook.com"  # a Microsoft 365 tenant's MX

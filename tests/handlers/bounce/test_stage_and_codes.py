@@ -5,24 +5,11 @@ from __future__ import annotations
 import pytest
 
 from handlers.bounce import classify_text
+from tests.handlers.bounce.dsn_text import dsn
 
 
 def _dsn(diagnostic: str, status: str, diagnostic_type: str = "smtp") -> str:
-    return (
-        "From: MAILER-DAEMON@mx.sender.example\n"
-        "To: alice@sender.example\n"
-        "Subject: Undelivered Mail Returned to Sender\n"
-        "MIME-Version: 1.0\n"
-        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\n'
-        "\n--B\nContent-Type: text/plain\n\nYour message could not be delivered.\n"
-        "\n--B\nContent-Type: message/delivery-status\n\n"
-        "Reporting-MTA: dns; mx.sender.example\n\n"
-        "Final-Recipient: rfc822; bob@rcpt.example\n"
-        "Action: failed\n"
-        f"Status: {status}\n"
-        f"Diagnostic-Code: {diagnostic_type}; {diagnostic}\n"
-        "\n--B--\n"
-    )
+    return dsn(diagnostic, status, diagnostic_type=diagnostic_type)
 
 
 def reason(text: str) -> str | None:
@@ -198,9 +185,7 @@ def test_a_notice_stating_the_mailbox_state_beats_a_vaguer_reply_below_it() -> N
 
 
 def _dsn_from(host: str, diagnostic: str, status: str) -> str:
-    return _dsn(diagnostic, status).replace(
-        "Action: failed\n", f"Action: failed\nRemote-MTA: dns; {host}\n"
-    )
+    return dsn(diagnostic, status, host=host)
 
 
 @pytest.mark.parametrize(
